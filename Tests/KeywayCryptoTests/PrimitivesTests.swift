@@ -1,0 +1,67 @@
+import Testing
+import KeywayCrypto
+
+@Suite struct PrimitivesTests {
+    @Test func x25519AgreesBothWays() throws {
+        let a = X25519.generateKeyPair(), b = X25519.generateKeyPair()
+        let ab = try X25519.sharedSecret(secretKey: a.secretKey, publicKey: b.publicKey)
+        let ba = try X25519.sharedSecret(secretKey: b.secretKey, publicKey: a.publicKey)
+        #expect(ab == ba)
+        #expect(throws: CryptoError.weakSharedSecret) {
+            _ = try X25519.sharedSecret(secretKey: a.secretKey, publicKey: [UInt8](repeating: 0, count: 32))
+        }
+    }
+
+    /// RFC 7748 section 6.1.
+    @Test func x25519Rfc7748() throws {
+        let alice = SecureBytes([UInt8](hexString: "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
+        #expect(try X25519.publicKey(forSecretKey: alice) == [UInt8](hexString: "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"))
+        let shared = try X25519.sharedSecret(secretKey: alice, publicKey: [UInt8](hexString: "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"))
+        #expect(shared.bytes == [UInt8](hexString: "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"))
+    }
+
+    /// RFC 8439 section 2.8.2.
+    @Test func chachaPolyRfc8439() throws {
+        let key = SecureBytes([UInt8](hexString: "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"))
+        let nonce = [UInt8](hexString: "070000004041424344454647")
+        let aad = [UInt8](hexString: "50515253c0c1c2c3c4c5c6c7")
+        let plaintext = Array("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.".utf8)
+        let sealed = try ChaChaPoly.seal(plaintext, key: key, nonce: nonce, associatedData: aad)
+        #expect(Array(sealed.suffix(16)) == [UInt8](hexString: "1ae10b594f09e26a7e902ecbd0600691"))
+        #expect(try ChaChaPoly.open(sealed, key: key, nonce: nonce, associatedData: aad) == plaintext)
+        var tampered = sealed
+        tampered[3] ^= 0x80
+        #expect(throws: CryptoError.authenticationFailed) { _ = try ChaChaPoly.open(tampered, key: key, nonce: nonce, associatedData: aad) }
+        #expect(throws: CryptoError.authenticationFailed) { _ = try ChaChaPoly.open(sealed.prefix(10), key: key, nonce: nonce, associatedData: aad) }
+    }
+
+    @Test func noiseNonceLayout() {
+        #expect(ChaChaPoly.noiseNonce(0x0102) == [0, 0, 0, 0, 0x02, 0x01, 0, 0, 0, 0, 0, 0])
+    }
+
+    /// BLAKE2b-512 of "abc" (RFC 7693 appendix A) and the empty-input keyed case.
+    @Test func blake2b() {
+        #expect(BLAKE2b.hash(Array("abc".utf8)) == [UInt8](hexString: "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d17d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923"))
+        var hasher = BLAKE2b.Hasher()
+        hasher.update(Array("a".utf8)); hasher.update(Array("bc".utf8))
+        #expect(hasher.finalize() == BLAKE2b.hash(Array("abc".utf8)))
+        #expect(BLAKE2b.hash([], outputLength: 8, key: [1, 2, 3]).count == 8)
+        #expect(BLAKE2b.hash([], outputLength: 8, key: [1, 2, 3]) != BLAKE2b.hash([], outputLength: 8, key: [1, 2, 4]))
+    }
+
+    @Test func sha1() {
+        #expect(SHA1.hash(Array("abc".utf8)) == [UInt8](hexString: "a9993e364706816aba3e25717850c26c9cd0d89d"))
+        #expect(SHA1.hash(parts: [Array("a".utf8), Array("bc".utf8)]) == SHA1.hash(Array("abc".utf8)))
+    }
+
+    @Test func randomBytesDiffer() {
+        #expect(SecureRandom.bytes(count: 32) != SecureRandom.bytes(count: 32))
+        #expect(SecureRandom.bytes(count: 5).count == 5)
+    }
+
+    @Test func secureBytesCompareByContent() {
+        #expect(SecureBytes([1, 2, 3]) == SecureBytes([1, 2, 3]))
+        #expect(SecureBytes([1, 2, 3]) != SecureBytes([1, 2, 4]))
+        #expect(SecureBytes([1, 2, 3]).bytes == [1, 2, 3])
+    }
+}
