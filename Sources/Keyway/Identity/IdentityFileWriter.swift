@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import KeywayCrypto
+
+/// Creates an identity file atomically and durably, and never over an existing one.
+///
+/// Steps: create the missing parent directories (mode 0700); write the file to a temporary name in
+/// the same directory, `.<name>.<random>.tmp`, opened with `O_CREAT | O_EXCL` and mode 0600 so it is
+/// never readable by others, not even for a moment; `fsync` it; publish it under the final name
+/// with `link(2)`, which fails with `EEXIST` instead of replacing anything; remove the temporary
+/// name; `fsync` the directory. A reader therefore sees no file or a complete, durable one.
+///
+/// Concurrency: when two processes (or threads) create the same identity at once, `link` lets
+/// exactly one of them publish; the other gets ``Outcome/alreadyExists``, discards its key and
+/// loads the winner's file, so both end up with the same identity. On a file system without hard
+/// links (`link` fails with `EPERM` or `ENOTSUP`) the file is published with `rename(2)` after
+/// checking that the name is still free; there a simultaneous creator can win the narrow window
+/// between check and rename, which is the best that file system offers.
+enum IdentityFileWriter {
+    /// How a creation ended.
+    enum Outcome {
+        /// The file is on disk with the key pair that was passed in.
+        case published
+        /// Something appeared at the path first; nothing was written there.
+        case alreadyExists
+    }
+
+    /// Writes `keyPair` to a new file at `path`. `beforePublishing` runs between writing the
+    /// temporary file and publishing it: tests use it to lose the race on purpose.
+    static func create(
+        _ keyPair: Ed25519.KeyPair, at path: String, beforePublishing: () -> Void
+    ) throws(IdentityError) -> Outcome {
+        let directory = FileSystem.directoryName(of: path)
+        try FileSystem.createDirectories(directory, mode: IdentityStore.directoryMode)
+
+        let temporary = FileSystem.join(
+            directory, ".\(FileSystem.baseName(of: path)).\(String(SecureRandom.uint64(), radix: 16)).tmp")
+        try writeDurably(IdentityFileFormat.encode(keyPair), to: temporary)
+
+        beforePublishing()
+        let published = Result { () throws(IdentityError) in try publish(temporary, as: path) }
+        // The temporary name goes whatever happened; once published, the file lives on under
+        // `path`. Removing it before the sync lets one directory sync make both changes durable.
+        _ = unlink(temporary)
+        guard try published.get() else { return .alreadyExists }
+        try FileSystem.syncDirectory(directory)
+        return .published
+    }
+
+    /// Gives the file at `temporary` the name `path` unless `path` exists; `false` if it does.
+    private static func publish(_ temporary: String, as path: String) throws(IdentityError) -> Bool {
+        guard link(temporary, path) != 0 else { return true }
+        let code = errno
+        switch code {
+        case EEXIST:
+            return false
+        case EPERM, ENOTSUP:
+            var info = stat()
+            guard lstat(path, &info) != 0, errno == ENOENT else { return false }
+            guard rename(temporary, path) == 0 else {
+                throw .systemError(path: path, operation: "rename", code: errno)
+            }
+            return true
+        default:
+            throw .systemError(path: path, operation: "link", code: code)
+        }
+    }
+
+    /// Writes `contents` to a new file at `path` with mode 0600 and flushes it to disk.
+    /// On failure the partial file is removed.
+    private static func writeDurably(_ contents: SecureBytes, to path: String) throws(IdentityError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(IdentityStore.fileMode))
+        guard fd >= 0 else { throw .systemError(path: path, operation: "create", code: errno) }
+        var failure: IdentityError?
+        // The umask may have cleared owner bits of 0600; set exactly 0600 (this never widens it).
+        if fchmod(fd, mode_t(IdentityStore.fileMode)) != 0 {
+            failure = .systemError(path: path, operation: "chmod", code: errno)
+        }
+        if failure == nil, let code = writeAll(contents, to: fd) {
+            failure = .systemError(path: path, operation: "write", code: code)
+        }
+        if failure == nil, fsync(fd) != 0 {
+            failure = .systemError(path: path, operation: "sync", code: errno)
+        }
+        if close(fd) != 0, failure == nil {
+            failure = .systemError(path: path, operation: "close", code: errno)
+        }
+        if let failure {
+            _ = unlink(path)
+            throw failure
+        }
+    }
+
+    /// Writes all of `contents` to `fd`, retrying short writes; the `errno` of a failure, or `nil`.
+    private static func writeAll(_ contents: SecureBytes, to fd: Int32) -> Int32? {
+        contents.withUnsafeBytes { buffer -> Int32? in
+            guard let base = buffer.baseAddress else { return nil }
+            var written = 0
+            while written < buffer.count {
+                let count = write(fd, base + written, buffer.count - written)
+                if count > 0 {
+                    written += count
+                } else if count < 0, errno == EINTR {
+                    continue
+                } else {
+                    return count < 0 ? errno : EIO
+                }
+            }
+            return nil
+        }
+    }
+}
