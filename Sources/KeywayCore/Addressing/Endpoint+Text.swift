@@ -12,7 +12,7 @@ extension Endpoint: LosslessStringConvertible {
     public init?(_ text: some StringProtocol) {
         let bytes = Array(text.utf8)
         guard let colon = bytes.lastIndex(of: UInt8(ascii: ":")),
-              let port = IPTextParser.parseCanonicalDecimal(
+              let port = ASCII.canonicalDecimal(
                 bytes[(colon + 1)...], maximumDigits: Endpoint.portMaximumDigits, maximum: Int(UInt16.max))
         else { return nil }
         let host = bytes[..<colon]

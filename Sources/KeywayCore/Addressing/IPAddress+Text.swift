@@ -52,41 +52,13 @@ enum IPTextSpec {
 
 /// The parsing half of the text forms, on UTF-8 bytes.
 enum IPTextParser {
-    /// The value of an ASCII decimal digit, or `nil`.
-    static func decimalDigit(_ c: UInt8) -> Int? {
-        c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") ? Int(c - UInt8(ascii: "0")) : nil
-    }
-
-    /// The value of an ASCII hex digit (either case), or `nil`.
-    static func hexDigit(_ c: UInt8) -> Int? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(c - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(c - UInt8(ascii: "a")) + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(c - UInt8(ascii: "A")) + 10
-        default: return nil
-        }
-    }
-
-    /// A decimal number of at most `maximumDigits` digits with no leading zero (except `0`
-    /// itself) and no larger than `maximum`; `nil` otherwise.
-    static func parseCanonicalDecimal(_ text: ArraySlice<UInt8>, maximumDigits: Int, maximum: Int) -> Int? {
-        guard !text.isEmpty, text.count <= maximumDigits else { return nil }
-        if text.count > 1, text.first == UInt8(ascii: "0") { return nil }
-        var value = 0
-        for c in text {
-            guard let d = decimalDigit(c) else { return nil }
-            value = value * 10 + d
-        }
-        return value <= maximum ? value : nil
-    }
-
     /// Strict dotted-decimal IPv4.
     static func parseIPv4(_ text: ArraySlice<UInt8>) -> UInt32? {
         let parts = text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == IPTextSpec.ipv4PartCount else { return nil }
         var value: UInt32 = 0
         for part in parts {
-            guard let n = parseCanonicalDecimal(part, maximumDigits: 3, maximum: IPTextSpec.ipv4PartMaximum) else {
+            guard let n = ASCII.canonicalDecimal(part, maximumDigits: 3, maximum: IPTextSpec.ipv4PartMaximum) else {
                 return nil
             }
             value = value << 8 | UInt32(n)
@@ -146,7 +118,7 @@ enum IPTextParser {
             guard !part.isEmpty, part.count <= IPTextSpec.ipv6GroupMaximumDigits else { return nil }
             var value = 0
             for c in part {
-                guard let d = hexDigit(c) else { return nil }
+                guard let d = ASCII.hexDigit(c) else { return nil }
                 value = value << 4 | d
             }
             groups.append(UInt16(value))

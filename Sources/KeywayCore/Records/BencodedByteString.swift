@@ -16,7 +16,7 @@ enum BencodedByteString {
     static func decode(_ encoded: [UInt8]) -> [UInt8]? {
         guard let colon = encoded.firstIndex(of: UInt8(ascii: ":")), colon > 0,
               colon <= maximumLengthDigits,
-              let length = IPTextParser.parseCanonicalDecimal(
+              let length = ASCII.canonicalDecimal(
                 encoded[..<colon], maximumDigits: maximumLengthDigits, maximum: Int.max),
               length == encoded.count - colon - 1
         else { return nil }

@@ -47,10 +47,10 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
             let c = bytes[i]
             if c == UInt8(ascii: "\\") {
                 guard i + 1 < bytes.count else { throw .invalidEscape }
-                if let d0 = IPTextParser.decimalDigit(bytes[i + 1]) {
+                if let d0 = ASCII.decimalDigit(bytes[i + 1]) {
                     guard i + 3 < bytes.count,
-                          let d1 = IPTextParser.decimalDigit(bytes[i + 2]),
-                          let d2 = IPTextParser.decimalDigit(bytes[i + 3]),
+                          let d1 = ASCII.decimalDigit(bytes[i + 2]),
+                          let d2 = ASCII.decimalDigit(bytes[i + 3]),
                           d0 * 100 + d1 * 10 + d2 <= Int(UInt8.max)
                     else { throw .invalidEscape }
                     current.append(UInt8(d0 * 100 + d1 * 10 + d2))
@@ -92,10 +92,12 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether the two names are the same name to DNS: equal labels, ignoring ASCII case.
     public func isEquivalent(to other: DNSName) -> Bool {
-        labels.count == other.labels.count
-            && zip(labels, other.labels).allSatisfy { a, b in
-                a.count == b.count && zip(a, b).allSatisfy { DNSName.asciiLowercased($0) == DNSName.asciiLowercased($1) }
-            }
+        guard labels.count == other.labels.count else { return false }
+        for (a, b) in zip(labels, other.labels) {
+            guard a.count == b.count else { return false }
+            for i in a.indices where ASCII.lowercased(a[i]) != ASCII.lowercased(b[i]) { return false }
+        }
+        return true
     }
 
     /// This name with `suffix`'s labels after its own (`_keyway` + `<key>` is `_keyway.<key>`).
@@ -122,11 +124,6 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// `byte` with ASCII `A`–`Z` mapped to `a`–`z`.
-    static func asciiLowercased(_ byte: UInt8) -> UInt8 {
-        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
     }
 }
 

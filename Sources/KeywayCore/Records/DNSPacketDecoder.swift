@@ -60,6 +60,12 @@ struct DNSReader {
 
     private func uint16(at o: Int) -> UInt16 { UInt16(bytes[o]) << 8 | UInt16(bytes[o + 1]) }
 
+    private func uint64(at o: Int) -> UInt64 {
+        var v: UInt64 = 0
+        for i in o..<(o + 8) { v = v << 8 | UInt64(bytes[i]) }
+        return v
+    }
+
     mutating func readUInt16() throws(DNSDecodingError) -> UInt16 {
         try require(2, at: offset, end: bytes.count)
         defer { offset += 2 }
@@ -148,10 +154,12 @@ struct DNSReader {
         let malformed = DNSDecodingError.malformedRecordData(offset: start, type: type)
         let raw = bytes[start..<end]
         switch type {
-        case DNSSpec.RecordType.a, DNSSpec.RecordType.aaaa:
-            let expected = type == DNSSpec.RecordType.a ? 4 : 16
-            guard raw.count == expected, let address = IPAddress(bytes: raw) else { throw malformed }
-            return .address(address)
+        case DNSSpec.RecordType.a:
+            guard raw.count == 4 else { throw malformed }
+            return .address(.v4(UInt32(uint16(at: start)) << 16 | UInt32(uint16(at: start + 2))))
+        case DNSSpec.RecordType.aaaa:
+            guard raw.count == 16 else { throw malformed }
+            return .address(.v6(high: uint64(at: start), low: uint64(at: start + 8)))
         case DNSSpec.RecordType.txt:
             var strings = [[UInt8]]()
             var p = start

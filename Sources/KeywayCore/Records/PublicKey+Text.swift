@@ -88,10 +88,9 @@ public enum KeyParseError: Error, Equatable, Sendable, CustomStringConvertible {
         func accepts(_ byte: UInt8) -> Bool {
             switch self {
             case .hex:
-                return IPTextParser.hexDigit(byte) != nil
+                return ASCII.hexDigit(byte) != nil
             case .zBase32:
-                let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
-                return ZBase32.alphabet.contains(lower)
+                return ZBase32.alphabet.contains(ASCII.lowercased(byte))
             }
         }
     }

@@ -56,8 +56,7 @@ public enum ZBase32 {
         out.reserveCapacity(byteCount)
         var buffer: UInt32 = 0, bufferedBits = 0
         for (offset, symbol) in symbols.enumerated() {
-            let lower = symbol >= UInt8(ascii: "A") && symbol <= UInt8(ascii: "Z") ? symbol + 32 : symbol
-            guard let value = values[Int(lower)] else {
+            guard let value = values[Int(ASCII.lowercased(symbol))] else {
                 throw .invalidCharacter(offset: offset, utf8Byte: symbol)
             }
             buffer = buffer << UInt32(bitsPerSymbol) | UInt32(value)
