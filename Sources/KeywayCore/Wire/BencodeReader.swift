@@ -331,6 +331,27 @@ enum ASCII {
     static func isDigit(_ byte: UInt8) -> Bool { byte &- zero < 10 }
 }
 
+extension UnsafeBufferPointer<UInt8> {
+    /// A copy of the bytes in `range`, which the caller has checked lies inside the buffer.
+    @inline(__always)
+    func array(_ range: Range<Int>) -> [UInt8] {
+        Array(UnsafeBufferPointer(rebasing: self[range]))
+    }
+
+    /// Whether the bytes in `range` are exactly those of `literal`.
+    @inline(__always)
+    func matches(_ range: Range<Int>, _ literal: StaticString) -> Bool {
+        guard range.count == literal.utf8CodeUnitCount, range.lowerBound >= 0, range.upperBound <= count else { return false }
+        let expected = literal.utf8Start
+        var i = 0
+        while i < range.count {
+            if self[range.lowerBound + i] != expected[i] { return false }
+            i += 1
+        }
+        return true
+    }
+}
+
 /// Runs `body` on the bytes of `input` in one contiguous buffer, copying them only when the
 /// collection does not store them contiguously already (arrays and slices do).
 @inline(__always)

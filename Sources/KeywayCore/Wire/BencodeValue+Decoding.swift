@@ -35,7 +35,7 @@ extension BencodeReader {
         case .integer:
             return .integer(try readInteger())
         case .bytes:
-            return .bytes(copy(try readBytes()))
+            return .bytes(bytes.array(try readBytes()))
         case .list:
             try enterContainer()
             var elements = [BencodeValue]()
@@ -45,7 +45,7 @@ extension BencodeReader {
             var state = try beginDictionary()
             var entries = [BencodeValue.Entry]()
             while let key = try nextKey(&state) {
-                entries.append(BencodeValue.Entry(key: copy(key), value: try readValue()))
+                entries.append(BencodeValue.Entry(key: bytes.array(key), value: try readValue()))
             }
             if state.wasUnsorted {
                 // Keys are known distinct here, so this order is total.
@@ -53,11 +53,5 @@ extension BencodeReader {
             }
             return .dictionary(entries)
         }
-    }
-
-    /// A copy of the input bytes in `range` (which the reader has checked lies inside them).
-    @inline(__always)
-    func copy(_ range: Range<Int>) -> [UInt8] {
-        Array(UnsafeBufferPointer(rebasing: bytes[range]))
     }
 }
