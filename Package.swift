@@ -43,7 +43,10 @@ let package = Package(
         .testTarget(name: "KeywayCryptoTests", dependencies: ["KeywayCrypto"]),
         .testTarget(
             name: "KeywayCoreTests",
-            dependencies: ["KeywayCore", "KeywayCrypto"]
+            dependencies: [
+                "KeywayCore", "KeywayCrypto",
+                .product(name: "Collections", package: "swift-collections"),
+            ]
         ),
         .testTarget(name: "KeywayTests", dependencies: ["Keyway", "KeywayCore"]),
     ],

@@ -316,21 +316,6 @@ struct BencodeReader {
     }
 }
 
-/// The bytes bencode's grammar is made of.
-enum ASCII {
-    static let i = UInt8(ascii: "i")
-    static let l = UInt8(ascii: "l")
-    static let d = UInt8(ascii: "d")
-    static let e = UInt8(ascii: "e")
-    static let minus = UInt8(ascii: "-")
-    static let colon = UInt8(ascii: ":")
-    static let zero = UInt8(ascii: "0")
-    static let nine = UInt8(ascii: "9")
-
-    @inline(__always)
-    static func isDigit(_ byte: UInt8) -> Bool { byte &- zero < 10 }
-}
-
 extension UnsafeBufferPointer<UInt8> {
     /// A copy of the bytes in `range`, which the caller has checked lies inside the buffer.
     @inline(__always)

@@ -1,0 +1,90 @@
+/// Every tunable limit of the DHT core, with the reason for its default.
+///
+/// These are implementation choices; the constants the specifications fix live in ``DHTSpec``.
+/// The defaults suit a real deployment; the simulator and tests shorten the timeouts.
+public struct DHTConfiguration: Sendable {
+    // MARK: Routing table
+
+    /// Contacts per bucket. BEP 5 uses 8; larger buckets cost memory and refresh traffic.
+    public var bucketSize = DHTSpec.k
+    /// Spare contacts kept per full bucket, promoted when a contact goes bad.
+    public var replacementCacheSize = 8
+    /// A contact that has not been heard from for this long is "questionable" (BEP 5: 15 min)
+    /// and is pinged before it may be evicted.
+    public var questionableAfter: Duration = .seconds(15 * 60)
+    /// Consecutive unanswered queries after which a contact is "bad" and may be replaced.
+    public var failuresBeforeBad = 2
+    /// A bucket not changed for this long is refreshed with a lookup of a random ID in its range.
+    public var bucketRefreshInterval: Duration = .seconds(15 * 60)
+    /// How often the core wakes to refresh buckets, rotate tokens and expire storage.
+    public var maintenanceInterval: Duration = .seconds(5)
+
+    // MARK: Queries and lookups
+
+    /// How long a query may go unanswered before it counts as failed.
+    public var queryTimeout: Duration = .seconds(2)
+    /// Queries a lookup keeps in flight at once (Kademlia's alpha).
+    public var lookupParallelism = 3
+    /// Closest responders a lookup must hear from before it ends (normally the bucket size).
+    public var lookupResultCount = DHTSpec.k
+    /// Candidates a lookup remembers; farther ones are forgotten, bounding its memory.
+    public var lookupCandidateLimit = 64
+    /// Queries one lookup may send in all; a lookup that reaches it ends with what it has.
+    public var lookupQueryLimit = 64
+    /// Queries the node keeps outstanding at once; new ones wait for a slot beyond this
+    /// (bounds memory and the burst a node can emit).
+    public var maximumPendingQueries = 512
+
+    // MARK: Bootstrap
+
+    /// First delay before asking unreachable seeds again; doubled each time.
+    public var bootstrapRetryInitialDelay: Duration = .seconds(1)
+    /// Longest delay between attempts to reach seeds.
+    public var bootstrapRetryMaximumDelay: Duration = .seconds(60)
+
+    // MARK: Tokens and storage
+
+    /// How often the secret behind write tokens changes. A token stays valid for two periods
+    /// (BEP 5 recommends accepting tokens up to 10 minutes old).
+    public var tokenRotationInterval: Duration = .seconds(5 * 60)
+    /// Bytes of each write token.
+    public var tokenLength = 8
+    /// How long a stored item lives without being put again (BEP 44 suggests at least 2 hours).
+    public var itemLifetime: Duration = .seconds(2 * 60 * 60)
+    /// Items this node stores for others at most.
+    public var maximumStoredItems = 16_384
+    /// Bytes of values this node stores for others at most.
+    public var maximumStoredBytes = 16 << 20
+    /// `announce_peer` info-hashes remembered at most.
+    public var maximumPeerInfoHashes = 1024
+    /// Peers remembered per info-hash at most.
+    public var maximumPeersPerInfoHash = 64
+    /// How long an announced peer is remembered (BEP 5 peers re-announce every 30 minutes).
+    public var peerLifetime: Duration = .seconds(30 * 60)
+
+    // MARK: Publishing
+
+    /// How often this node re-puts its own record when nothing changed. Well inside
+    /// ``itemLifetime`` so replicas never expire while the node lives.
+    public var republishInterval: Duration = .seconds(30 * 60)
+    /// Nodes each record is put on (normally the bucket size).
+    public var replicationFactor = DHTSpec.k
+    /// After a resolve, put the newest record back on close nodes that returned an older one
+    /// or none, so the next resolver finds it sooner (read repair).
+    public var repairStaleReplicas = true
+
+    // MARK: Address discovery (BEP 42 `ip`)
+
+    /// Distinct responders that must report the same external endpoint before it is believed.
+    public var observedAddressQuorum = 3
+    /// Responders' reports remembered at most (oldest dropped first).
+    public var observedAddressReportLimit = 32
+
+    // MARK: Identity on the wire
+
+    /// `v` in every message: two letters and two version bytes (BEP 5 convention).
+    public var clientVersion: [UInt8] = Array("KW".utf8) + [0, 1]
+
+    /// The defaults above.
+    public init() {}
+}

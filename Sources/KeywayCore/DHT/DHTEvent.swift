@@ -1,0 +1,81 @@
+/// What the DHT core reports to its caller through ``DHTNode/pollEvent()``.
+public enum DHTEvent: Sendable, Equatable {
+    /// The first lookup of our own ID after contacting the seeds has finished: the node is part
+    /// of the DHT. `contacts` is the routing table's size at that moment.
+    case bootstrapped(contacts: Int)
+    /// No seed answered this attempt; the next one starts at `retryAt`.
+    case seedsUnreachable(attempt: Int, retryAt: Instant)
+    /// A seed given with a key answered with the ID of another key; it was not added.
+    case seedKeyMismatch(Endpoint)
+    /// A ``DHTNode/getItem(publicKey:salt:now:)`` finished; `item` is the newest valid one found.
+    case itemResolved(OperationID, target: NodeID, item: MutableItem?, statistics: LookupStatistics)
+    /// A ``DHTNode/putItem(_:now:)`` finished; `storedOn` nodes accepted it (this one included
+    /// when it is among the closest).
+    case itemPublished(OperationID, target: NodeID, sequence: Int64, storedOn: Int, statistics: LookupStatistics)
+    /// Enough peers (``DHTConfiguration/observedAddressQuorum``) agree on this node's endpoint
+    /// as they see it (BEP 42 `ip`), and it differs from the one believed before.
+    case externalEndpointChanged(Endpoint)
+}
+
+/// A datagram the caller must send.
+public struct Datagram: Sendable, Equatable {
+    /// Where to send it.
+    public var endpoint: Endpoint
+    /// The UDP payload.
+    public var payload: [UInt8]
+
+    /// A datagram from its parts.
+    public init(endpoint: Endpoint, payload: [UInt8]) {
+        self.endpoint = endpoint
+        self.payload = payload
+    }
+}
+
+/// A first contact for bootstrapping: an endpoint and, optionally, the key expected there.
+public struct DHTSeed: Sendable, Equatable {
+    /// Where the seed listens.
+    public var endpoint: Endpoint
+    /// The routing ID the seed must answer with (SHA-1 of its key), when its key was given.
+    public var expectedID: NodeID?
+
+    /// A seed from its parts.
+    public init(endpoint: Endpoint, expectedID: NodeID? = nil) {
+        self.endpoint = endpoint
+        self.expectedID = expectedID
+    }
+}
+
+/// Counters of everything a node did, for tests, metrics and the simulator.
+public struct DHTStatistics: Sendable, Equatable {
+    /// Datagrams handed to ``DHTNode/handleDatagram(_:from:now:)``.
+    public var datagramsReceived = 0
+    /// Their bytes.
+    public var bytesReceived = 0
+    /// Datagrams handed out by ``DHTNode/pollTransmit()``.
+    public var datagramsSent = 0
+    /// Their bytes.
+    public var bytesSent = 0
+    /// Queries answered (with a response or an error).
+    public var queriesAnswered = 0
+    /// Queries this node sent.
+    public var queriesSent = 0
+    /// Queries of ours that timed out.
+    public var queryTimeouts = 0
+    /// Datagrams dropped as not KRPC, malformed, unsolicited or spoofed.
+    public var datagramsDropped = 0
+    /// Items refused because their signature did not verify.
+    public var invalidSignatures = 0
+
+    /// All zeros.
+    public init() {}
+}
+
+/// The timers of the DHT core; ``DHTNode/nextTimeout()`` is the earliest that is armed.
+public enum DHTTimer: Sendable, Equatable {
+    /// An outstanding query reaches ``DHTConfiguration/queryTimeout``.
+    case queryTimeout
+    /// Periodic upkeep: bucket refresh, token rotation, storage expiry, republishing.
+    case maintenance
+    /// The next attempt to reach the seeds after none answered.
+    case bootstrapRetry
+}

@@ -1,0 +1,255 @@
+import KeywayCrypto
+
+/// Receiving datagrams: answering queries and routing responses to what asked for them.
+extension DHTNode {
+    /// Handles one UDP datagram from `source`.
+    ///
+    /// Anything that is not a KRPC message is dropped; a malformed query is answered with
+    /// error 203; responses are accepted only from the endpoint the query went to.
+    public mutating func handleDatagram(_ datagram: [UInt8], from source: Endpoint, now: Instant) {
+        statistics.datagramsReceived += 1
+        statistics.bytesReceived += datagram.count
+        let message: KRPCMessage
+        do {
+            message = try KRPCMessage.decode(datagram)
+        } catch {
+            statistics.datagramsDropped += 1
+            if case let .malformed(transactionID, isQuery, reason) = error, isQuery {
+                reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.protocolError, message: reason)), to: source)
+            }
+            return
+        }
+        switch message.body {
+        case let .query(query):
+            handleQuery(query, transactionID: message.transactionID, readOnly: message.readOnly, from: source, now: now)
+        case let .response(response):
+            handleResponse(response, message: message, from: source, now: now)
+        case let .error(error):
+            handleError(error, transactionID: message.transactionID, from: source, now: now)
+        }
+    }
+
+    // MARK: Queries
+
+    private mutating func handleQuery(_ query: KRPCQuery, transactionID: [UInt8], readOnly: Bool, from source: Endpoint, now: Instant) {
+        guard !source.address.isUnspecified, source.port != 0 else {
+            statistics.datagramsDropped += 1
+            return
+        }
+        if let sender = query.senderID, !readOnly {
+            let directive = routingTable.observe(NodeContact(id: sender, endpoint: source), responded: false, now: now)
+            execute(directive, now: now)
+        }
+        let ipv4 = source.address.isIPv4
+        func closest(_ target: NodeID) -> KRPCResponse {
+            let nodes = routingTable.closest(to: target, count: configuration.bucketSize, ipv4: ipv4)
+            return KRPCResponse(id: id, nodes: ipv4 ? nodes : nil, nodes6: ipv4 ? nil : nodes)
+        }
+        switch query {
+        case .ping:
+            reply(transactionID, .response(KRPCResponse(id: id)), to: source)
+        case let .findNode(_, target):
+            reply(transactionID, .response(closest(target)), to: source)
+        case let .getPeers(_, infoHash):
+            var response = closest(infoHash)
+            response.token = tokens.token(for: source.address)
+            let found = peers.peers(for: infoHash, now: now)
+            if !found.isEmpty { response.values = found }
+            reply(transactionID, .response(response), to: source)
+        case let .announcePeer(_, infoHash, port, impliedPort, token):
+            guard tokens.isValid(token, for: source.address) else {
+                return reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.protocolError, message: "bad token")), to: source)
+            }
+            let peer = Endpoint(address: source.address, port: impliedPort ? source.port : port)
+            peers.announce(peer, for: infoHash, now: now)
+            reply(transactionID, .response(KRPCResponse(id: id)), to: source)
+        case let .get(_, target, sequence):
+            var response = closest(target)
+            response.token = tokens.token(for: source.address)
+            switch store.item(for: target, now: now) {
+            case let .mutable(item)?:
+                response.sequence = item.sequence
+                if sequence == nil || item.sequence > sequence! {
+                    response.publicKey = item.publicKey.bytes
+                    response.signature = item.signature
+                    response.encodedValue = item.encodedValue
+                }
+            case let .immutable(value)?:
+                response.encodedValue = value
+            case nil:
+                break
+            }
+            reply(transactionID, .response(response), to: source)
+        case let .put(put):
+            let body = handlePut(put, from: source, now: now)
+            reply(transactionID, body, to: source)
+        case let .unknown(method, _):
+            let name = String(decoding: method.prefix(32), as: UTF8.self)
+            reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.methodUnknown, message: "method unknown: \(name)")), to: source)
+        }
+    }
+
+    private mutating func handlePut(_ put: KRPCPut, from source: Endpoint, now: Instant) -> KRPCMessage.Body {
+        func failure(_ code: Int, _ message: String) -> KRPCMessage.Body { .error(KRPCError(code: code, message: message)) }
+        guard tokens.isValid(put.token, for: source.address) else {
+            return failure(DHTSpec.ErrorCode.protocolError, "bad token")
+        }
+        guard let key = put.publicKey else {
+            if let error = store.putImmutable(encodedValue: put.encodedValue, now: now) { return .error(error) }
+            return .response(KRPCResponse(id: id))
+        }
+        guard let publicKey = try? Ed25519.PublicKey(bytes: key) else {
+            return failure(DHTSpec.ErrorCode.protocolError, "k must be 32 bytes")
+        }
+        guard let sequence = put.sequence else {
+            return failure(DHTSpec.ErrorCode.protocolError, "seq missing")
+        }
+        guard let signature = put.signature, signature.count == Ed25519.signatureLength else {
+            return failure(DHTSpec.ErrorCode.invalidSignature, "sig must be 64 bytes")
+        }
+        let item = MutableItem(publicKey: publicKey, salt: put.salt ?? [], sequence: sequence, encodedValue: put.encodedValue, signature: signature)
+        if let error = store.put(item, cas: put.cas, now: now) {
+            if error.code == DHTSpec.ErrorCode.invalidSignature { statistics.invalidSignatures += 1 }
+            return .error(error)
+        }
+        return .response(KRPCResponse(id: id))
+    }
+
+    // MARK: Responses
+
+    /// Takes the pending query a reply answers, if the reply is genuine.
+    private mutating func takePending(_ transactionID: [UInt8], from source: Endpoint) -> PendingQuery? {
+        guard transactionID.count == 2 else { return nil }
+        let key = UInt16(transactionID[0]) << 8 | UInt16(transactionID[1])
+        guard let query = pending[key], query.destination == source else { return nil }
+        pending.removeValue(forKey: key)
+        return query
+    }
+
+    private mutating func handleResponse(_ response: KRPCResponse, message: KRPCMessage, from source: Endpoint, now: Instant) {
+        guard let query = takePending(message.transactionID, from: source) else {
+            statistics.datagramsDropped += 1
+            return
+        }
+        if let expected = query.expectedID, expected != response.id {
+            // Another node now answers at that endpoint (the old one moved or restarted).
+            if case let .seed(seed) = query.purpose {
+                events.append(.seedKeyMismatch(seed.endpoint))
+                return seedFinished(answered: false, now: now)
+            }
+            routingTable.recordFailure(of: expected, now: now)
+        }
+        let responder = NodeContact(id: response.id, endpoint: source)
+        execute(routingTable.observe(responder, responded: true, now: now), now: now)
+        if let observed = message.observedEndpoint { recordObservedEndpoint(observed, reportedBy: response.id) }
+
+        switch query.purpose {
+        case let .lookup(operation):
+            guard var lookup = lookups[operation] else { return }
+            if let expected = query.expectedID, expected != response.id {
+                lookup.recordFailure(endpoint: source, timedOut: false)
+            } else {
+                let item = verifiedItem(in: response, for: lookup)
+                let depth = lookup.recordResponse(from: response.id, token: response.token, sequence: item?.sequence ?? response.sequence) ?? 1
+                if let item, item.sequence > (lookup.best?.sequence ?? .min) {
+                    lookup.best = item
+                    lookup.bestDepth = depth
+                }
+                lookup.add(learnedNodes(response), depth: depth + 1)
+            }
+            lookups[operation] = lookup
+            advance(operation, now: now)
+        case let .put(operation):
+            puts[operation]?.awaiting -= 1
+            puts[operation]?.stored += 1
+            puts[operation]?.statistics.responses += 1
+            completePutIfDone(operation, now: now)
+        case .seed:
+            for node in learnedNodes(response) {
+                routingTable.observe(node, responded: false, now: now)
+            }
+            seedFinished(answered: true, now: now)
+        case .maintenance:
+            break
+        }
+    }
+
+    private mutating func handleError(_ error: KRPCError, transactionID: [UInt8], from source: Endpoint, now: Instant) {
+        guard let query = takePending(transactionID, from: source) else {
+            statistics.datagramsDropped += 1
+            return
+        }
+        switch query.purpose {
+        case let .lookup(operation):
+            lookups[operation]?.recordFailure(endpoint: source, timedOut: false)
+            advance(operation, now: now)
+        case let .put(operation):
+            puts[operation]?.awaiting -= 1
+            completePutIfDone(operation, now: now)
+        case .seed:
+            seedFinished(answered: false, now: now)
+        case .maintenance:
+            break
+        }
+    }
+
+    /// Nodes a response names, minus ourselves.
+    private func learnedNodes(_ response: KRPCResponse) -> [NodeContact] {
+        ((response.nodes ?? []) + (response.nodes6 ?? [])).filter {
+            $0.id != id && !$0.endpoint.address.isUnspecified && $0.endpoint.port != 0
+        }
+    }
+
+    /// The response's mutable item if it is the one the lookup wants, is newer than what the
+    /// lookup holds, and its signature verifies. Older items are not even verified.
+    private mutating func verifiedItem(in response: KRPCResponse, for lookup: Lookup) -> MutableItem? {
+        let wanted: Lookup.MutableItemQuery
+        switch lookup.purpose {
+        case let .getItem(query): wanted = query
+        case let .putItem(item): wanted = Lookup.MutableItemQuery(publicKey: item.publicKey.bytes, salt: item.salt)
+        case .findNode: return nil
+        }
+        guard let key = response.publicKey, key == wanted.publicKey, let sequence = response.sequence,
+              let value = response.encodedValue, let signature = response.signature,
+              let publicKey = try? Ed25519.PublicKey(bytes: key) else { return nil }
+        let item = MutableItem(publicKey: publicKey, salt: wanted.salt, sequence: sequence, encodedValue: value, signature: signature)
+        guard sequence > (lookup.best?.sequence ?? .min) else { return item }
+        guard item.isValid else {
+            statistics.invalidSignatures += 1
+            return nil
+        }
+        return item
+    }
+
+    private mutating func seedFinished(answered: Bool, now: Instant) {
+        bootstrap.awaitingSeeds -= 1
+        if answered {
+            bootstrap.seedAnswered = true
+            startBootstrapLookup(now: now)
+        }
+        if bootstrap.awaitingSeeds <= 0 && !bootstrap.seedAnswered && bootstrap.lookup == nil && routingTable.count == 0 {
+            scheduleBootstrapRetry(now: now)
+        }
+    }
+
+    mutating func execute(_ directive: RoutingTable.Directive, now: Instant) {
+        if case let .ping(contact) = directive {
+            // One liveness check per contact at a time.
+            if pending.values.contains(where: { $0.destination == contact.endpoint && $0.purpose == .maintenance }) { return }
+            sendQuery(.ping(id: id), to: contact.endpoint, expecting: contact.id, purpose: .maintenance, now: now)
+        }
+    }
+
+    /// BEP 42: believe an external endpoint once a quorum of distinct responders reports it.
+    private mutating func recordObservedEndpoint(_ endpoint: Endpoint, reportedBy reporter: NodeID) {
+        observedReports.removeValue(forKey: reporter)
+        observedReports[reporter] = endpoint
+        if observedReports.count > configuration.observedAddressReportLimit { observedReports.removeFirst() }
+        guard endpoint != externalEndpoint else { return }
+        let votes = observedReports.values.reduce(0) { $0 + ($1 == endpoint ? 1 : 0) }
+        if votes >= configuration.observedAddressQuorum {
+            externalEndpoint = endpoint
+            events.append(.externalEndpointChanged(endpoint))
+        }
+    }
+}

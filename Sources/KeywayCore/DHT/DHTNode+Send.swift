@@ -1,0 +1,157 @@
+/// Sending queries and driving lookups and puts.
+extension DHTNode {
+    /// Sends `query` to `endpoint`, remembering why; returns `false` when the node already has
+    /// ``DHTConfiguration/maximumPendingQueries`` outstanding.
+    @discardableResult
+    mutating func sendQuery(_ query: KRPCQuery, to endpoint: Endpoint, expecting expectedID: NodeID?, purpose: QueryPurpose, now: Instant) -> Bool {
+        guard pending.count < configuration.maximumPendingQueries else { return false }
+        var transactionID = nextTransactionID
+        while pending[transactionID] != nil { transactionID &+= 1 }
+        nextTransactionID = transactionID &+ 1
+        nextSerial += 1
+        let deadline = now + configuration.queryTimeout
+        pending[transactionID] = PendingQuery(destination: endpoint, expectedID: expectedID, purpose: purpose, deadline: deadline, serial: nextSerial)
+        deadlines.insert(Deadline(at: deadline, serial: nextSerial, transactionID: transactionID))
+        let message = KRPCMessage(
+            transactionID: [UInt8(transactionID >> 8), UInt8(transactionID & 0xff)],
+            body: .query(query), clientVersion: configuration.clientVersion)
+        outgoing.append(Datagram(endpoint: endpoint, payload: message.encoded()))
+        statistics.queriesSent += 1
+        return true
+    }
+
+    /// Queues a reply to a query.
+    mutating func reply(_ transactionID: [UInt8], _ body: KRPCMessage.Body, to endpoint: Endpoint) {
+        let message = KRPCMessage(transactionID: transactionID, body: body, clientVersion: configuration.clientVersion, observedEndpoint: endpoint)
+        outgoing.append(Datagram(endpoint: endpoint, payload: message.encoded()))
+        statistics.queriesAnswered += 1
+    }
+
+    mutating func newOperationID() -> OperationID {
+        defer { nextOperation += 1 }
+        return OperationID(rawValue: nextOperation)
+    }
+
+    @discardableResult
+    mutating func startLookup(target: NodeID, purpose: Lookup.Purpose, now: Instant) -> OperationID {
+        let operation = newOperationID()
+        let start = routingTable.closest(to: target, count: configuration.lookupResultCount)
+        var lookup = Lookup(id: operation, target: target, purpose: purpose, seeds: start, now: now, configuration: configuration)
+        if case let .getItem(query) = purpose, case let .mutable(local)? = store.item(for: target, now: now), local.publicKey.bytes == query.publicKey {
+            lookup.best = local
+        }
+        if case let .putItem(item) = purpose { lookup.best = item }
+        lookups[operation] = lookup
+        advance(operation, now: now)
+        return operation
+    }
+
+    /// Sends whatever queries the lookup wants next, or finishes it.
+    mutating func advance(_ operation: OperationID, now: Instant) {
+        guard var lookup = lookups[operation] else { return }
+        for node in lookup.nextQueries() {
+            let query: KRPCQuery
+            switch lookup.purpose {
+            case .findNode: query = .findNode(id: id, target: lookup.target)
+            case .getItem, .putItem: query = .get(id: id, target: lookup.target, sequence: nil)
+            }
+            if !sendQuery(query, to: node.endpoint, expecting: node.id, purpose: .lookup(operation), now: now) {
+                lookup.recordFailure(endpoint: node.endpoint, timedOut: false)
+            }
+        }
+        if lookup.isFinished {
+            lookups.removeValue(forKey: operation)
+            finish(lookup, now: now)
+        } else {
+            lookups[operation] = lookup
+        }
+    }
+
+    private func statistics(of lookup: Lookup, now: Instant) -> LookupStatistics {
+        LookupStatistics(queries: lookup.queriesSent, responses: lookup.responses, timeouts: lookup.timeouts, hops: lookup.hops, duration: now - lookup.startedAt)
+    }
+
+    private mutating func finish(_ lookup: Lookup, now: Instant) {
+        var stats = statistics(of: lookup, now: now)
+        switch lookup.purpose {
+        case .findNode:
+            if lookup.id == bootstrap.lookup {
+                bootstrap.lookup = nil
+                if !isBootstrapped && routingTable.count > 0 {
+                    isBootstrapped = true
+                    events.append(.bootstrapped(contacts: routingTable.count))
+                }
+            }
+        case .getItem:
+            if lookup.best != nil { stats.hops = lookup.bestDepth }
+            events.append(.itemResolved(lookup.id, target: lookup.target, item: lookup.best, statistics: stats))
+            if configuration.repairStaleReplicas, let best = lookup.best {
+                for candidate in lookup.closestResponders(configuration.replicationFactor) {
+                    guard let token = candidate.token, (candidate.returnedSequence ?? .min) < best.sequence else { continue }
+                    sendQuery(.put(putArguments(best, token: token)), to: candidate.node.endpoint, expecting: candidate.node.id, purpose: .maintenance, now: now)
+                }
+            }
+        case let .putItem(item):
+            var operation = PutOperation(item: item, awaiting: 0, stored: 0, statistics: stats, startedAt: lookup.startedAt)
+            let replicas = lookup.closestResponders(configuration.replicationFactor)
+            // Store locally when we are among the closest nodes to the target.
+            let ownDistance = id.distance(to: item.target)
+            if replicas.count < configuration.replicationFactor || replicas.contains(where: { ownDistance < $0.distance }) {
+                if store.put(item, cas: nil, now: now) == nil { operation.stored += 1 }
+            }
+            for candidate in replicas {
+                guard let token = candidate.token else { continue }
+                if sendQuery(.put(putArguments(item, token: token)), to: candidate.node.endpoint, expecting: candidate.node.id, purpose: .put(lookup.id), now: now) {
+                    operation.awaiting += 1
+                    operation.statistics.queries += 1
+                }
+            }
+            puts[lookup.id] = operation
+            completePutIfDone(lookup.id, now: now)
+        }
+    }
+
+    func putArguments(_ item: MutableItem, token: [UInt8]) -> KRPCPut {
+        KRPCPut(id: id, token: token, encodedValue: item.encodedValue, publicKey: item.publicKey.bytes,
+                salt: item.salt.isEmpty ? nil : item.salt, sequence: item.sequence, signature: item.signature)
+    }
+
+    mutating func completePutIfDone(_ operation: OperationID, now: Instant) {
+        guard var put = puts[operation], put.awaiting == 0 else { return }
+        puts.removeValue(forKey: operation)
+        put.statistics.duration = now - put.startedAt
+        events.append(.itemPublished(operation, target: put.item.target, sequence: put.item.sequence, storedOn: put.stored, statistics: put.statistics))
+    }
+
+    mutating func startBootstrapAttempt(now: Instant) {
+        bootstrap.attempt += 1
+        bootstrap.retryAt = nil
+        bootstrap.seedAnswered = false
+        bootstrap.awaitingSeeds = 0
+        for seed in seeds where sendQuery(.findNode(id: id, target: id), to: seed.endpoint, expecting: seed.expectedID, purpose: .seed(seed), now: now) {
+            bootstrap.awaitingSeeds += 1
+        }
+        // Contacts restored from disk count as seeds too.
+        if routingTable.count > 0 { startBootstrapLookup(now: now) }
+        if bootstrap.awaitingSeeds == 0 && bootstrap.lookup == nil { scheduleBootstrapRetry(now: now) }
+    }
+
+    mutating func startBootstrapLookup(now: Instant) {
+        guard bootstrap.lookup == nil else { return }
+        let operation = newOperationID()
+        bootstrap.lookup = operation
+        let start = routingTable.closest(to: id, count: configuration.lookupResultCount)
+        lookups[operation] = Lookup(id: operation, target: id, purpose: .findNode, seeds: start, now: now, configuration: configuration)
+        advance(operation, now: now)
+    }
+
+    mutating func scheduleBootstrapRetry(now: Instant) {
+        guard !seeds.isEmpty else { return }
+        let exponent = min(bootstrap.attempt - 1, 20)
+        let base = configuration.bootstrapRetryInitialDelay * (1 << exponent)
+        let delay = min(base, configuration.bootstrapRetryMaximumDelay)
+        let retryAt = now + delay
+        bootstrap.retryAt = retryAt
+        events.append(.seedsUnreachable(attempt: bootstrap.attempt, retryAt: retryAt))
+    }
+}

@@ -1,0 +1,203 @@
+import Collections
+import KeywayCrypto
+
+/// The pure, deterministic DHT core of one keyway node.
+///
+/// It speaks KRPC (BEP 5) with BEP 44 storage, keeps the routing table, runs lookups and stores
+/// items for others. It does no I/O and reads no clock: the caller feeds it datagrams and
+/// timeouts with the current ``Instant`` (`handle*`), and polls it for datagrams to send, the
+/// next deadline and events (`poll*`), in the manner of quinn-proto. Randomness comes only from
+/// the seed given at creation, so the same inputs always produce the same outputs.
+///
+/// Contracts:
+/// - After any `handle*` or operation call, the caller MUST drain ``pollTransmit()`` and
+///   ``pollEvent()`` and re-arm its timer from ``nextTimeout()``.
+/// - The caller MUST call ``handleTimeout(now:)`` when that deadline passes; calling it early
+///   is harmless.
+/// - `now` MUST never go backwards.
+/// - Malformed input never traps: it is dropped or answered with KRPC error 203.
+public struct DHTNode: Sendable {
+    /// This node's identity; its routing ID is SHA-1 of the public key.
+    public let keyPair: Ed25519.KeyPair
+    /// SHA-1 of ``keyPair``'s public key.
+    public let id: NodeID
+    /// The limits this node obeys.
+    public let configuration: DHTConfiguration
+    /// The routing table.
+    public internal(set) var routingTable: RoutingTable
+    /// Items stored for others.
+    public internal(set) var store: ItemStore
+    /// Counters.
+    public internal(set) var statistics = DHTStatistics()
+    /// This node's endpoint as a quorum of peers sees it (BEP 42), once known.
+    public internal(set) var externalEndpoint: Endpoint?
+    /// Whether the bootstrap lookup has completed at least once.
+    public internal(set) var isBootstrapped = false
+
+    var rng: SeededRandom
+    var tokens: WriteTokens
+    var peers: PeerStore
+    var outgoing = Deque<Datagram>()
+    var events = Deque<DHTEvent>()
+
+    // Outstanding queries by transaction ID, and their deadlines in order.
+    var pending: [UInt16: PendingQuery] = [:]
+    var deadlines = Heap<Deadline>()
+    var nextTransactionID: UInt16
+    var nextSerial: UInt64 = 0
+    var nextOperation: UInt64 = 1
+
+    var lookups: [OperationID: Lookup] = [:]
+    var puts: [OperationID: PutOperation] = [:]
+    var published: OrderedDictionary<NodeID, PublishedItem> = [:]
+
+    var seeds: [DHTSeed] = []
+    var bootstrap = BootstrapState()
+    var nextMaintenance: Instant
+    var observedReports: OrderedDictionary<NodeID, Endpoint> = [:]
+    /// The `seq` of the last endpoint record this node published (`-1`: none yet).
+    var lastRecordSequence: Int64 = -1
+
+    /// A node with `keyPair`, whose every random choice derives from `seed`.
+    public init(keyPair: Ed25519.KeyPair, configuration: DHTConfiguration = DHTConfiguration(), seed: UInt64, now: Instant) {
+        self.keyPair = keyPair
+        self.id = NodeID(publicKey: keyPair.publicKey)
+        self.configuration = configuration
+        var rng = SeededRandom(seed: seed)
+        self.tokens = WriteTokens(configuration: configuration, now: now, rng: &rng)
+        self.nextTransactionID = UInt16(truncatingIfNeeded: rng.next())
+        self.rng = rng
+        self.routingTable = RoutingTable(ownID: id, configuration: configuration, now: now)
+        self.store = ItemStore(ownID: id, configuration: configuration)
+        self.peers = PeerStore(configuration: configuration)
+        self.nextMaintenance = now + configuration.maintenanceInterval
+    }
+
+    // MARK: Polling
+
+    /// The next datagram to send, if any.
+    public mutating func pollTransmit() -> Datagram? {
+        guard let datagram = outgoing.popFirst() else { return nil }
+        statistics.datagramsSent += 1
+        statistics.bytesSent += datagram.payload.count
+        return datagram
+    }
+
+    /// The next event, if any.
+    public mutating func pollEvent() -> DHTEvent? { events.popFirst() }
+
+    /// When ``handleTimeout(now:)`` must next be called.
+    public func nextTimeout() -> Instant? {
+        var earliest = nextMaintenance
+        if let first = deadlines.min, first.at < earliest { earliest = first.at }
+        if let retry = bootstrap.retryAt, retry < earliest { earliest = retry }
+        return earliest
+    }
+
+    /// Which timer ``nextTimeout()`` refers to (for logs and tests).
+    public func nextTimer() -> DHTTimer {
+        var timer = DHTTimer.maintenance
+        var earliest = nextMaintenance
+        if let first = deadlines.min, first.at < earliest { earliest = first.at; timer = .queryTimeout }
+        if let retry = bootstrap.retryAt, retry < earliest { timer = .bootstrapRetry }
+        return timer
+    }
+
+    // MARK: Operations
+
+    /// Joins the DHT through `seeds`: asks each for the nodes closest to our ID, then looks up
+    /// our own ID. Unreachable seeds are retried with exponential backoff.
+    public mutating func bootstrap(seeds: [DHTSeed], now: Instant) {
+        self.seeds = seeds
+        bootstrap = BootstrapState()
+        startBootstrapAttempt(now: now)
+    }
+
+    /// Adds a contact directly (for a routing table restored from disk). It counts as heard
+    /// from but not as having answered, so it is used but never displaces anyone.
+    public mutating func addContact(_ contact: NodeContact, now: Instant) {
+        routingTable.observe(contact, responded: false, now: now)
+    }
+
+    /// Starts a lookup of the newest valid mutable item signed by `publicKey` under `salt`.
+    /// Ends with ``DHTEvent/itemResolved(_:target:item:statistics:)``.
+    @discardableResult
+    public mutating func getItem(publicKey: Ed25519.PublicKey, salt: [UInt8] = [], now: Instant) -> OperationID {
+        let query = Lookup.MutableItemQuery(publicKey: publicKey.bytes, salt: salt)
+        let target = MutableItem.target(publicKey: publicKey, salt: salt)
+        return startLookup(target: target, purpose: .getItem(query), now: now)
+    }
+
+    /// Puts `item` on the nodes closest to its target, and keeps re-putting it every
+    /// ``DHTConfiguration/republishInterval`` until ``stopPublishing(target:)``. A newer item
+    /// for the same target replaces it. Ends with ``DHTEvent/itemPublished(_:target:sequence:storedOn:statistics:)``.
+    @discardableResult
+    public mutating func putItem(_ item: MutableItem, now: Instant) -> OperationID {
+        published[item.target] = PublishedItem(item: item, republishAt: now + configuration.republishInterval)
+        return startLookup(target: item.target, purpose: .putItem(item), now: now)
+    }
+
+    /// Stops republishing the item under `target` (replicas expire on their own).
+    public mutating func stopPublishing(target: NodeID) {
+        published.removeValue(forKey: target)
+    }
+
+    /// Starts a lookup of the nodes closest to `target`, filling the routing table on the way.
+    @discardableResult
+    public mutating func findNode(target: NodeID, now: Instant) -> OperationID {
+        startLookup(target: target, purpose: .findNode, now: now)
+    }
+
+    /// Number of lookups in progress.
+    public var activeLookups: Int { lookups.count }
+
+    /// Number of queries waiting for an answer.
+    public var pendingQueries: Int { pending.count }
+
+    // MARK: Internal state types
+
+    /// Why we sent a query, so its answer or timeout goes to the right place.
+    enum QueryPurpose: Sendable, Equatable {
+        case lookup(OperationID)
+        case put(OperationID)
+        case seed(DHTSeed)
+        /// A liveness check of a questionable contact, or a repair put: only the table cares.
+        case maintenance
+    }
+
+    struct PendingQuery: Sendable {
+        var destination: Endpoint
+        var expectedID: NodeID?
+        var purpose: QueryPurpose
+        var deadline: Instant
+        var serial: UInt64
+    }
+
+    struct Deadline: Comparable, Sendable {
+        var at: Instant
+        var serial: UInt64
+        var transactionID: UInt16
+        static func < (lhs: Deadline, rhs: Deadline) -> Bool { (lhs.at, lhs.serial) < (rhs.at, rhs.serial) }
+    }
+
+    struct PutOperation: Sendable {
+        var item: MutableItem
+        var awaiting: Int
+        var stored: Int
+        var statistics: LookupStatistics
+        var startedAt: Instant
+    }
+
+    struct PublishedItem: Sendable {
+        var item: MutableItem
+        var republishAt: Instant
+    }
+
+    struct BootstrapState: Sendable {
+        var attempt = 0
+        var awaitingSeeds = 0
+        var seedAnswered = false
+        var lookup: OperationID?
+        var retryAt: Instant?
+    }
+}

@@ -1,0 +1,49 @@
+import KeywayCrypto
+
+/// Write tokens for `announce_peer` and `put` (BEP 5, BEP 44).
+///
+/// Definitions: a token is the first ``DHTConfiguration/tokenLength`` bytes of BLAKE2b keyed with
+/// a secret over the querier's IP address. The secret is replaced every rotation interval and the
+/// previous one is still accepted, so a token is valid for one to two intervals, and only from
+/// the address it was given to. Secrets come from the core's seeded generator.
+public struct WriteTokens: Sendable {
+    /// Length of each secret in bytes.
+    public static let secretLength = 16
+
+    private var current: [UInt8]
+    private var previous: [UInt8]
+    private let tokenLength: Int
+    /// When the current secret must be replaced.
+    public private(set) var nextRotation: Instant
+    private let interval: Duration
+
+    /// Token state with fresh secrets drawn from `rng`.
+    public init(configuration: DHTConfiguration, now: Instant, rng: inout SeededRandom) {
+        current = rng.bytes(count: Self.secretLength)
+        previous = rng.bytes(count: Self.secretLength)
+        tokenLength = max(4, min(configuration.tokenLength, 32))
+        interval = configuration.tokenRotationInterval
+        nextRotation = now + configuration.tokenRotationInterval
+    }
+
+    /// The token for a querier at `address`.
+    public func token(for address: IPAddress) -> [UInt8] {
+        BLAKE2b.hash(address.bytes, outputLength: tokenLength, key: current)
+    }
+
+    /// Whether `token` was issued to `address` under the current or the previous secret.
+    public func isValid(_ token: [UInt8], for address: IPAddress) -> Bool {
+        guard token.count == tokenLength else { return false }
+        let bytes = address.bytes
+        return token == BLAKE2b.hash(bytes, outputLength: tokenLength, key: current)
+            || token == BLAKE2b.hash(bytes, outputLength: tokenLength, key: previous)
+    }
+
+    /// Replaces the secret when its time has come.
+    public mutating func rotateIfDue(now: Instant, rng: inout SeededRandom) {
+        guard now >= nextRotation else { return }
+        previous = current
+        current = rng.bytes(count: Self.secretLength)
+        nextRotation = now + interval
+    }
+}

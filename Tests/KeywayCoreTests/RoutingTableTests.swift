@@ -1,0 +1,106 @@
+import Testing
+@testable import KeywayCore
+
+@Suite struct RoutingTableTests {
+    let own = NodeID(high: 0, middle: 0, low: 0)
+    let configuration = DHTConfiguration()
+
+    func contact(_ id: NodeID, _ n: Int) -> NodeContact {
+        NodeContact(id: id, endpoint: Endpoint(address: .v4(0x0a00_0000 | UInt32(n)), port: 1000))
+    }
+
+    /// An ID sharing exactly `prefix` leading bits with `own` (all zero), varied by `n`.
+    func id(prefix: Int, _ n: UInt64) -> NodeID {
+        var id = NodeID(high: 0, middle: n, low: 0)
+        id = id.flippingBit(prefix)
+        return id
+    }
+
+    @Test func splitsOnlyTheBucketHoldingItsOwnID() {
+        var table = RoutingTable(ownID: own, configuration: configuration, now: .zero)
+        // 8 far contacts (prefix 0) fill bucket 0 without splitting further once separated.
+        for n in 0..<8 { table.observe(contact(id(prefix: 0, UInt64(n)), n), responded: true, now: .zero) }
+        #expect(table.buckets.count == 1)
+        for n in 0..<8 { table.observe(contact(id(prefix: 3, UInt64(n)), 100 + n), responded: true, now: .zero) }
+        #expect(table.count == 16)
+        #expect(table.buckets.count >= 2)
+        // A ninth far contact does not fit: bucket 0 is full of good contacts and cannot split.
+        let directive = table.observe(contact(id(prefix: 0, 99), 99), responded: true, now: .zero)
+        #expect(directive == .none)
+        #expect(table.contact(for: id(prefix: 0, 99)) == nil)
+        #expect(table.count == 16)
+    }
+
+    @Test func fullBucketPingsQuestionableContactAndReplacesItOnFailure() {
+        var table = RoutingTable(ownID: own, configuration: configuration, now: .zero)
+        for n in 0..<8 { table.observe(contact(id(prefix: 0, UInt64(n)), n), responded: true, now: .zero) }
+        for n in 0..<8 { table.observe(contact(id(prefix: 5, UInt64(n)), 50 + n), responded: true, now: .zero) }
+        let later = Instant.zero + .seconds(16 * 60)
+        let newcomer = contact(id(prefix: 0, 77), 77)
+        let directive = table.observe(newcomer, responded: true, now: later)
+        guard case let .ping(questionable) = directive else {
+            Issue.record("expected a ping directive, got \(directive)")
+            return
+        }
+        #expect(table.contact(for: newcomer.id) == nil)
+        // The questionable contact fails twice: it is bad and the newcomer takes its slot.
+        table.recordFailure(of: questionable.id, now: later)
+        #expect(table.contact(for: questionable.id) != nil)
+        table.recordFailure(of: questionable.id, now: later)
+        #expect(table.contact(for: questionable.id) == nil)
+        #expect(table.contact(for: newcomer.id) != nil)
+    }
+
+    @Test func closestIsSortedByXORDistanceAndSkipsBadContacts() {
+        var table = RoutingTable(ownID: own, configuration: configuration, now: .zero)
+        var rng = SeededRandom(seed: 1)
+        var ids: [NodeID] = []
+        for n in 0..<200 {
+            let id = NodeID.random(using: &rng)
+            ids.append(id)
+            table.observe(contact(id, n), responded: true, now: .zero)
+        }
+        let target = NodeID.random(using: &rng)
+        let closest = table.closest(to: target, count: 8)
+        #expect(closest.count == 8)
+        let distances = closest.map { $0.id.distance(to: target) }
+        #expect(distances == distances.sorted())
+        // Nothing held is closer than the 8th result.
+        let held = table.allContacts.map { $0.node.id.distance(to: target) }.sorted()
+        #expect(Array(held.prefix(8)) == distances)
+        let first = closest[0].id
+        table.recordFailure(of: first, now: .zero)
+        table.recordFailure(of: first, now: .zero)
+        #expect(!table.closest(to: target, count: 8).contains { $0.id == first })
+    }
+
+    @Test func unsolicitedQueryDoesNotMoveAKnownContact() {
+        var table = RoutingTable(ownID: own, configuration: configuration, now: .zero)
+        let original = contact(id(prefix: 2, 1), 1)
+        table.observe(original, responded: true, now: .zero)
+        let moved = NodeContact(id: original.id, endpoint: Endpoint(address: .v4(0x0a09_0909), port: 1))
+        table.observe(moved, responded: false, now: .zero)
+        #expect(table.contact(for: original.id)?.node.endpoint == original.endpoint)
+        table.observe(moved, responded: true, now: .zero)
+        #expect(table.contact(for: original.id)?.node.endpoint == moved.endpoint)
+    }
+
+    @Test func randomIDFallsInTheRequestedBucket() {
+        var table = RoutingTable(ownID: NodeID(high: 0xdead_beef, middle: 42, low: 7), configuration: configuration, now: .zero)
+        var rng = SeededRandom(seed: 9)
+        for n in 0..<300 { table.observe(contact(NodeID.random(using: &rng), n), responded: true, now: .zero) }
+        for index in table.buckets.indices {
+            let id = table.randomID(inBucket: index, using: &rng)
+            #expect(table.bucketIndex(for: id) == index)
+        }
+    }
+
+    @Test func idleBucketsAreReportedForRefresh() {
+        var table = RoutingTable(ownID: own, configuration: configuration, now: .zero)
+        table.observe(contact(id(prefix: 1, 1), 1), responded: true, now: .zero)
+        #expect(table.bucketsNeedingRefresh(now: .zero + .seconds(60)).isEmpty)
+        #expect(table.bucketsNeedingRefresh(now: .zero + .seconds(15 * 60)) == [0])
+        table.markRefreshed(0, now: .zero + .seconds(15 * 60))
+        #expect(table.bucketsNeedingRefresh(now: .zero + .seconds(15 * 60)).isEmpty)
+    }
+}
