@@ -40,6 +40,11 @@ let package = Package(
             name: "Keyway",
             dependencies: ["KeywayCore", "KeywayCrypto"]
         ),
+        // Release-mode micro-benchmarks: `swift run -c release keyway-bench`.
+        .executableTarget(
+            name: "keyway-bench",
+            dependencies: ["KeywayCore", "KeywayCrypto"]
+        ),
         .testTarget(name: "KeywayCryptoTests", dependencies: ["KeywayCrypto"]),
         .testTarget(
             name: "KeywayCoreTests",
