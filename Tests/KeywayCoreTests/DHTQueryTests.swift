@@ -138,3 +138,47 @@ import KeywayCrypto
         #expect(node.routingTable.count == 1)
     }
 }
+
+@Suite struct QueryRateLimitTests {
+    @Test func aFloodingSourceIsCutOffWhileOthersAreStillAnswered() throws {
+        var configuration = DHTConfiguration()
+        configuration.inboundQueryRatePerSource = 10
+        configuration.inboundQueryBurstPerSource = 20
+        var node = DHTNode(keyPair: try Ed25519.KeyPair(seed: [UInt8](repeating: 2, count: 32)), configuration: configuration, seed: 1, now: .zero)
+        let flooder = Endpoint(address: .v4(0x7f00_0002), port: 1)
+        let honest = Endpoint(address: .v4(0x7f00_0002), port: 2)
+        let ping = KRPCMessage(transactionID: [1, 1], body: .query(.ping(id: NodeID(bytes: [UInt8](repeating: 7, count: 20))!))).encoded()
+        func answers(from source: Endpoint, count: Int, at now: Instant) -> Int {
+            for _ in 0..<count { node.handleDatagram(ping, from: source, now: now) }
+            var replies = 0
+            while node.pollTransmit() != nil { replies += 1 }
+            return replies
+        }
+        #expect(answers(from: flooder, count: 1000, at: .zero) == 20)
+        #expect(answers(from: honest, count: 5, at: .zero) == 5)
+        #expect(node.statistics.queriesRateLimited == 980)
+        // One second later the flooder has earned 10 more answers, no more.
+        #expect(answers(from: flooder, count: 1000, at: .zero + .seconds(1)) == 10)
+    }
+
+    @Test func trackedSourcesStayBounded() throws {
+        var configuration = DHTConfiguration()
+        configuration.rateLimitedSourceLimit = 64
+        var limiter = QueryRateLimiter(configuration: configuration)
+        var admitted = 0
+        for n in 0..<1000 where limiter.admit(Endpoint(address: .v4(UInt32(n)), port: 1), now: .zero) { admitted += 1 }
+        #expect(limiter.trackedSources == 64)
+        #expect(admitted == 64)
+        // Once their buckets refill, old sources are forgotten and new ones admitted.
+        let admittedLater = limiter.admit(Endpoint(address: .v4(99_999), port: 1), now: .zero + .seconds(10))
+        #expect(admittedLater)
+    }
+
+    @Test func zeroRateTurnsLimitingOff() {
+        var configuration = DHTConfiguration()
+        configuration.inboundQueryRatePerSource = 0
+        var limiter = QueryRateLimiter(configuration: configuration)
+        let source = Endpoint(address: .v4(1), port: 1)
+        #expect((0..<10_000).allSatisfy { _ in limiter.admit(source, now: .zero) })
+    }
+}

@@ -73,6 +73,16 @@ public struct DHTConfiguration: Sendable {
     /// or none, so the next resolver finds it sooner (read repair).
     public var repairStaleReplicas = true
 
+    // MARK: Flood protection
+
+    /// Queries per second one source endpoint may send before the excess is dropped unanswered
+    /// (0 turns limiting off, e.g. for a load benchmark). A busy honest peer sends a few per second.
+    public var inboundQueryRatePerSource: Double = 100
+    /// Queries one source may send in a burst above that rate.
+    public var inboundQueryBurstPerSource: Double = 200
+    /// Source endpoints tracked by the rate limiter at most (bounds its memory).
+    public var rateLimitedSourceLimit = 4096
+
     // MARK: Address discovery (BEP 42 `ip`)
 
     /// Distinct responders that must report the same external endpoint before it is believed.

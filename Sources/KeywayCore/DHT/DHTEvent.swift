@@ -65,6 +65,8 @@ public struct DHTStatistics: Sendable, Equatable {
     public var datagramsDropped = 0
     /// Items refused because their signature did not verify.
     public var invalidSignatures = 0
+    /// Queries dropped unanswered because their source exceeded its rate.
+    public var queriesRateLimited = 0
 
     /// All zeros.
     public init() {}

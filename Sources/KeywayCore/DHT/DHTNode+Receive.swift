@@ -36,6 +36,10 @@ extension DHTNode {
             statistics.datagramsDropped += 1
             return
         }
+        guard rateLimiter.admit(source, now: now) else {
+            statistics.queriesRateLimited += 1
+            return
+        }
         if let sender = query.senderID, !readOnly {
             let directive = routingTable.observe(NodeContact(id: sender, endpoint: source), responded: false, now: now)
             execute(directive, now: now)

@@ -50,6 +50,7 @@ extension DHTNode {
         tokens.rotateIfDue(now: now, rng: &rng)
         store.expire(now: now)
         peers.expire(now: now)
+        rateLimiter.forgetIdle(now: now)
 
         if routingTable.count == 0, !seeds.isEmpty, bootstrap.retryAt == nil, bootstrap.awaitingSeeds <= 0, bootstrap.lookup == nil {
             startBootstrapAttempt(now: now)

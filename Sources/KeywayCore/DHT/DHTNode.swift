@@ -37,6 +37,7 @@ public struct DHTNode: Sendable {
     var rng: SeededRandom
     var tokens: WriteTokens
     var peers: PeerStore
+    var rateLimiter: QueryRateLimiter
     var outgoing = Deque<Datagram>()
     var events = Deque<DHTEvent>()
 
@@ -70,6 +71,7 @@ public struct DHTNode: Sendable {
         self.routingTable = RoutingTable(ownID: id, configuration: configuration, now: now)
         self.store = ItemStore(ownID: id, configuration: configuration)
         self.peers = PeerStore(configuration: configuration)
+        self.rateLimiter = QueryRateLimiter(configuration: configuration)
         self.nextMaintenance = now + configuration.maintenanceInterval
     }
 
