@@ -123,6 +123,14 @@ struct BencodeReader {
         let start = position
         try countElement()
         let end = bytes.count
+        // Fast path: a one-digit length, as most keys and many values have.
+        if start + 1 < end, bytes[start + 1] == ASCII.colon, ASCII.isDigit(bytes[start]) {
+            let length = Int(bytes[start] &- ASCII.zero), contents = start + 2
+            guard length <= end - contents else { throw .stringBeyondInput(offset: start) }
+            guard length <= maxStringLength else { throw .stringTooLong(offset: start) }
+            position = contents + length
+            return contents..<position
+        }
         var p = start
         guard p < end, ASCII.isDigit(bytes[p]) else { throw .invalidStringLength(offset: p) }
         if bytes[p] == ASCII.zero, p + 1 < end, ASCII.isDigit(bytes[p + 1]) {
@@ -354,20 +362,28 @@ extension UnsafeBufferPointer<UInt8> {
 
 /// Runs `body` on the bytes of `input` in one contiguous buffer, copying them only when the
 /// collection does not store them contiguously already (arrays and slices do).
-@inline(__always)
+///
+/// Inlinable, so that each public decoder's generic entry point specializes in its caller and
+/// hands a plain buffer to the non-generic decoder behind it.
+@inlinable
 func withContiguousBytes<Output, Failure: Error>(
     _ input: some Collection<UInt8>,
     _ body: (UnsafeBufferPointer<UInt8>) throws(Failure) -> Output
 ) throws(Failure) -> Output {
     // `withContiguousStorageIfAvailable` is `rethrows`, which would erase the typed error;
-    // carrying it out in a `Swift.Result` keeps it typed.
-    if let outcome = input.withContiguousStorageIfAvailable({ buffer in
-        Result { () throws(Failure) -> Output in try body(buffer) }
-    }) {
-        return try outcome.get()
+    // carrying it out in a `Result` keeps it typed. (`Result.init(catching:)` would do, but it
+    // is not specialized here and copies its payload through value witnesses, which showed in
+    // profiles.)
+    func run(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<Output, Failure> {
+        do throws(Failure) {
+            return .success(try body(buffer))
+        } catch {
+            return .failure(error)
+        }
     }
-    let copy = Array(input)
-    return try copy.withUnsafeBufferPointer { buffer in
-        Result { () throws(Failure) -> Output in try body(buffer) }
-    }.get()
+    let outcome = input.withContiguousStorageIfAvailable(run) ?? Array(input).withUnsafeBufferPointer(run)
+    switch consume outcome {
+    case let .success(output): return output
+    case let .failure(failure): throw failure
+    }
 }
