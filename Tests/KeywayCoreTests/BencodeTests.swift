@@ -175,6 +175,13 @@ private func decodeError(_ input: [UInt8], limits: BencodeLimits = .default) -> 
         #expect(value.encoded() == b("d1:al1:xi2edee2:aa0:1:bi-1e2:zzi1ee"))
     }
 
+    @Test func writerRetriesWithMoreRoomWhenTheEstimateIsShort() {
+        let value: BencodeValue = ["key": .bytes([UInt8](repeating: 7, count: 300)), "n": -1234567890]
+        for estimate in [0, 1, 16, 17, 100, 320] {
+            #expect(BencodeWriter.makeBytes(capacity: estimate) { $0.value(value) } == value.encoded())
+        }
+    }
+
     @Test func encodedLengthMatchesTheEncoding() {
         let values: [BencodeValue] = [0, -1, 10, .integer(.min), "", "hello", [], [[[1]]], ["k": ["v": "w"], "a": -100]]
         for value in values {

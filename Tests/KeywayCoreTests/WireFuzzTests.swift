@@ -126,12 +126,12 @@ private struct WireFuzzer {
 
     private mutating func randomBytes() -> [UInt8] {
         var bytes = random.bytes(0...96)
-        if !bytes.isEmpty, random.bool() { bytes[0] = ASCII.d }
+        if !bytes.isEmpty, random.bool() { bytes[0] = BencodeByte.d }
         return bytes
     }
 
     private mutating func tokenSoup() -> [UInt8] {
-        var bytes: [UInt8] = [ASCII.d]
+        var bytes: [UInt8] = [BencodeByte.d]
         for _ in 0..<random.int(1...40) {
             switch random.int(0...9) {
             case 0: bytes += [UInt8](Array("20:".utf8)) + random.bytes(20...20)
@@ -140,7 +140,7 @@ private struct WireFuzzer {
             default: bytes += Self.tokens[random.int(0...(Self.tokens.count - 1))]
             }
         }
-        if random.chance(70) { bytes.append(ASCII.e) }
+        if random.chance(70) { bytes.append(BencodeByte.e) }
         return bytes
     }
 
@@ -167,8 +167,8 @@ private struct WireFuzzer {
                 let other = captures[random.int(0...(captures.count - 1))]
                 bytes = Array(bytes[..<position]) + other[random.int(0...(other.count - 1))...]
             case 7:  // a digit changed, which moves length prefixes
-                if let digit = bytes.indices.filter({ ASCII.isDigit(bytes[$0]) }).randomElement(using: &random.rng) {
-                    bytes[digit] = ASCII.zero + UInt8(random.int(0...9))
+                if let digit = bytes.indices.filter({ BencodeByte.isDigit(bytes[$0]) }).randomElement(using: &random.rng) {
+                    bytes[digit] = BencodeByte.zero + UInt8(random.int(0...9))
                 }
             default:  // insert a token
                 bytes.insert(contentsOf: Self.tokens[random.int(0...(Self.tokens.count - 1))], at: position)

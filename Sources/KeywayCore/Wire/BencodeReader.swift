@@ -69,10 +69,10 @@ struct BencodeReader {
     @inline(__always)
     func peekKind() throws(BencodeError) -> Kind {
         switch try peek() {
-        case ASCII.i: return .integer
-        case ASCII.l: return .list
-        case ASCII.d: return .dictionary
-        case ASCII.zero...ASCII.nine: return .bytes
+        case BencodeByte.i: return .integer
+        case BencodeByte.l: return .list
+        case BencodeByte.d: return .dictionary
+        case BencodeByte.zero...BencodeByte.nine: return .bytes
         default: throw .invalidValueStart(offset: position)
         }
     }
@@ -91,20 +91,20 @@ struct BencodeReader {
         let end = bytes.count
         var p = start + 1  // past the `i`
         var negative = false
-        if p < end, bytes[p] == ASCII.minus {
+        if p < end, bytes[p] == BencodeByte.minus {
             negative = true
             p += 1
         }
         guard p < end else { throw .unexpectedEnd(offset: p) }
         let first = bytes[p]
-        guard ASCII.isDigit(first) else { throw .invalidInteger(offset: p) }  // `ie`, `i-e`
-        if first == ASCII.zero {
+        guard BencodeByte.isDigit(first) else { throw .invalidInteger(offset: p) }  // `ie`, `i-e`
+        if first == BencodeByte.zero {
             if negative { throw .invalidInteger(offset: p) }  // `i-0e`, `i-03e`
-            if p + 1 < end, ASCII.isDigit(bytes[p + 1]) { throw .invalidInteger(offset: p) }  // `i03e`
+            if p + 1 < end, BencodeByte.isDigit(bytes[p + 1]) { throw .invalidInteger(offset: p) }  // `i03e`
         }
         var value: Int64 = 0
-        while p < end, ASCII.isDigit(bytes[p]) {
-            let digit = Int64(bytes[p] &- ASCII.zero)
+        while p < end, BencodeByte.isDigit(bytes[p]) {
+            let digit = Int64(bytes[p] &- BencodeByte.zero)
             let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
             // Negative numbers accumulate downwards so that Int64.min itself fits.
             let (next, overflow2) = negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
@@ -113,7 +113,7 @@ struct BencodeReader {
             p += 1
         }
         guard p < end else { throw .unexpectedEnd(offset: p) }
-        guard bytes[p] == ASCII.e else { throw .invalidInteger(offset: p) }
+        guard bytes[p] == BencodeByte.e else { throw .invalidInteger(offset: p) }
         position = p + 1
         return value
     }
@@ -124,28 +124,28 @@ struct BencodeReader {
         try countElement()
         let end = bytes.count
         // Fast path: a one-digit length, as most keys and many values have.
-        if start + 1 < end, bytes[start + 1] == ASCII.colon, ASCII.isDigit(bytes[start]) {
-            let length = Int(bytes[start] &- ASCII.zero), contents = start + 2
+        if start + 1 < end, bytes[start + 1] == BencodeByte.colon, BencodeByte.isDigit(bytes[start]) {
+            let length = Int(bytes[start] &- BencodeByte.zero), contents = start + 2
             guard length <= end - contents else { throw .stringBeyondInput(offset: start) }
             guard length <= maxStringLength else { throw .stringTooLong(offset: start) }
             position = contents + length
             return contents..<position
         }
         var p = start
-        guard p < end, ASCII.isDigit(bytes[p]) else { throw .invalidStringLength(offset: p) }
-        if bytes[p] == ASCII.zero, p + 1 < end, ASCII.isDigit(bytes[p + 1]) {
+        guard p < end, BencodeByte.isDigit(bytes[p]) else { throw .invalidStringLength(offset: p) }
+        if bytes[p] == BencodeByte.zero, p + 1 < end, BencodeByte.isDigit(bytes[p + 1]) {
             throw .invalidStringLength(offset: p)  // `01:a`
         }
         var length = 0
-        while p < end, ASCII.isDigit(bytes[p]) {
-            length = length &* 10 &+ Int(bytes[p] &- ASCII.zero)
+        while p < end, BencodeByte.isDigit(bytes[p]) {
+            length = length &* 10 &+ Int(bytes[p] &- BencodeByte.zero)
             // Stop as soon as the length cannot fit, which also keeps the arithmetic above
             // from overflowing (length stays at most the input's count before each step).
             if length > end { throw .stringBeyondInput(offset: start) }
             p += 1
         }
         guard p < end else { throw .unexpectedEnd(offset: p) }
-        guard bytes[p] == ASCII.colon else { throw .invalidStringLength(offset: p) }
+        guard bytes[p] == BencodeByte.colon else { throw .invalidStringLength(offset: p) }
         p += 1
         guard length <= end - p else { throw .stringBeyondInput(offset: start) }
         guard length <= maxStringLength else { throw .stringTooLong(offset: start) }
@@ -169,7 +169,7 @@ struct BencodeReader {
     /// closing `e`.
     @inline(__always)
     mutating func listHasNext() throws(BencodeError) -> Bool {
-        guard try peek() == ASCII.e else { return true }
+        guard try peek() == BencodeByte.e else { return true }
         position += 1
         depth -= 1
         return false
@@ -189,7 +189,7 @@ struct BencodeReader {
     /// then collected and checked for duplicates when it closes.
     mutating func nextKey(_ state: inout DictionaryState) throws(BencodeError) -> Range<Int>? {
         let byte = try peek()
-        if byte == ASCII.e {
+        if byte == BencodeByte.e {
             if let base = state.unsortedBase {
                 try checkForDuplicateKeys(from: base)
                 unsortedKeys.removeSubrange(base...)
@@ -198,7 +198,7 @@ struct BencodeReader {
             depth -= 1
             return nil
         }
-        guard ASCII.isDigit(byte) else { throw .nonStringKey(offset: position) }
+        guard BencodeByte.isDigit(byte) else { throw .nonStringKey(offset: position) }
         let keyStart = position
         let key = try readBytes()
         if state.unsortedBase != nil {
@@ -291,12 +291,12 @@ struct BencodeReader {
     /// The contents of the (already validated) string at `p`, or `nil` if there is none.
     private static func stringBounds(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Range<Int>? {
         var p = start, length = 0
-        while p < bytes.count, ASCII.isDigit(bytes[p]) {
-            length = length &* 10 &+ Int(bytes[p] &- ASCII.zero)
+        while p < bytes.count, BencodeByte.isDigit(bytes[p]) {
+            length = length &* 10 &+ Int(bytes[p] &- BencodeByte.zero)
             if length > bytes.count { return nil }
             p += 1
         }
-        guard p < bytes.count, bytes[p] == ASCII.colon, length <= bytes.count - (p + 1) else { return nil }
+        guard p < bytes.count, bytes[p] == BencodeByte.colon, length <= bytes.count - (p + 1) else { return nil }
         return (p + 1)..<(p + 1 + length)
     }
 
@@ -306,14 +306,14 @@ struct BencodeReader {
         repeat {
             guard p < bytes.count else { return bytes.count }
             switch bytes[p] {
-            case ASCII.l, ASCII.d:
+            case BencodeByte.l, BencodeByte.d:
                 open += 1
                 p += 1
-            case ASCII.e:
+            case BencodeByte.e:
                 open -= 1
                 p += 1
-            case ASCII.i:
-                while p < bytes.count, bytes[p] != ASCII.e { p += 1 }
+            case BencodeByte.i:
+                while p < bytes.count, bytes[p] != BencodeByte.e { p += 1 }
                 p += 1
             default:
                 guard let contents = stringBounds(bytes, at: p) else { return bytes.count }
@@ -325,7 +325,7 @@ struct BencodeReader {
 }
 
 /// The bytes bencode's grammar is made of.
-enum ASCII {
+enum BencodeByte {
     static let i = UInt8(ascii: "i")
     static let l = UInt8(ascii: "l")
     static let d = UInt8(ascii: "d")

@@ -45,10 +45,10 @@ struct BencodeWriter {
     /// `i<value>e`.
     @inline(__always)
     mutating func integer(_ value: Int64) {
-        byte(ASCII.i)
-        if value < 0 { byte(ASCII.minus) }
+        byte(BencodeByte.i)
+        if value < 0 { byte(BencodeByte.minus) }
         decimal(value.magnitude)
-        byte(ASCII.e)
+        byte(BencodeByte.e)
     }
 
     /// `<count>:<contents>`.
@@ -79,7 +79,7 @@ struct BencodeWriter {
     @inline(__always)
     mutating func stringHeader(count: Int) {
         decimal(UInt64(count))
-        byte(ASCII.colon)
+        byte(BencodeByte.colon)
     }
 
     /// Bytes written as they are: string contents, or values that are already bencoded.
@@ -92,15 +92,15 @@ struct BencodeWriter {
 
     /// `d`: the start of a dictionary.
     @inline(__always)
-    mutating func beginDictionary() { byte(ASCII.d) }
+    mutating func beginDictionary() { byte(BencodeByte.d) }
 
     /// `l`: the start of a list.
     @inline(__always)
-    mutating func beginList() { byte(ASCII.l) }
+    mutating func beginList() { byte(BencodeByte.l) }
 
     /// `e`: the end of the innermost open list or dictionary.
     @inline(__always)
-    mutating func end() { byte(ASCII.e) }
+    mutating func end() { byte(BencodeByte.e) }
 
     /// `value`'s bytes, most significant first (for the compact forms inside strings).
     @inline(__always)
@@ -125,7 +125,7 @@ struct BencodeWriter {
     @inline(__always)
     private mutating func decimal(_ value: UInt64) {
         if value < 10 {
-            byte(ASCII.zero &+ UInt8(truncatingIfNeeded: value))
+            byte(BencodeByte.zero &+ UInt8(truncatingIfNeeded: value))
             return
         }
         let digits = BencodeWriter.decimalDigitCount(value)
@@ -133,7 +133,7 @@ struct BencodeWriter {
         var index = digits, rest = value
         while index > 0 {
             index -= 1
-            target[index] = ASCII.zero &+ UInt8(truncatingIfNeeded: rest % 10)
+            target[index] = BencodeByte.zero &+ UInt8(truncatingIfNeeded: rest % 10)
             rest /= 10
         }
     }

@@ -23,7 +23,7 @@ extension KRPCMessage {
     /// The decoder proper, on bytes already in one buffer; not generic, so compiled once.
     @usableFromInline
     static func decode(contiguous buffer: UnsafeBufferPointer<UInt8>, limits: BencodeLimits) throws(KRPCDecodingError) -> KRPCMessage {
-        guard buffer.first == ASCII.d else { throw .notKRPC(reason: "not a bencoded dictionary") }
+        guard buffer.first == BencodeByte.d else { throw .notKRPC(reason: "not a bencoded dictionary") }
         var raw = KRPCRawMessage()
         do throws(BencodeError) {
             var reader = try BencodeReader(buffer, limits: limits)

@@ -12,9 +12,10 @@ extension KRPCMessage {
         BencodeWriter.makeBytes(capacity: encodedLengthEstimate) { $0.message(self) }
     }
 
-    /// A bound on the encoded length, cheap to compute, so that encoding runs once:
-    /// fixed overheads (keys, prefixes, 20-byte IDs, integers of up to 20 digits) plus every
-    /// variable-length field.
+    /// An upper estimate of the encoded length, cheap to compute, so that encoding runs once:
+    /// the fixed overheads of the fields a body can carry (keys, prefixes, 20-byte IDs,
+    /// integers of up to 20 digits) plus every variable-length field. Were it ever short, the
+    /// writer would run again with more room.
     private var encodedLengthEstimate: Int {
         var length = 96 + transactionID.count + (clientVersion?.count ?? 0)
         switch body {
