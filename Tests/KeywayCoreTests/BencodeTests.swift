@@ -94,6 +94,9 @@ private func decodeError(_ input: [UInt8], limits: BencodeLimits = .default) -> 
         let nested = try BencodeValue.decode(b("d1:cd1:bi1e1:ai2ee1:bli1ee1:ai3ee"))
         #expect(nested.encoded() == b("d1:ai3e1:bli1ee1:cd1:ai2e1:bi1eee"))
         #expect(decodeError("d1:cd1:bi1e1:ai2ee1:bli1ee1:ai3e1:ci0ee") == .duplicateKey(offset: 34))
+        // Outer unsorted first, then an unsorted nested one: each checks only its own keys.
+        #expect(decodeError("d1:bi1e1:ad1:yi1e1:xi1ee1:ci1e1:bi2ee") == .duplicateKey(offset: 32))
+        #expect(decodeError("d1:bi1e1:ad1:yi1e1:xi1e1:bi1ee1:ci1ee") == nil)
         // The same key may appear in different dictionaries.
         #expect(decodeError("d1:bd1:bi1e1:ai1ee1:ad1:bi1e1:ai1eee") == nil)
     }

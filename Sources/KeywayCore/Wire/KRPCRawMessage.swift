@@ -6,7 +6,7 @@
 /// afterwards from these positions. Unknown keys are validated and skipped.
 ///
 /// The fields of `a` and `r` share one ``bodyFields``: a message carries one or the other, and
-/// one set keeps this struct (which is copied about) small. A message with both as
+/// one set keeps this struct small. A message with both as
 /// dictionaries is ambiguous; ``hasBothBodies`` lets the decoder call it malformed.
 struct KRPCRawMessage {
     /// `t`.
