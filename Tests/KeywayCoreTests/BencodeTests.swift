@@ -94,6 +94,9 @@ private func decodeError(_ input: [UInt8], limits: BencodeLimits = .default) -> 
         let nested = try BencodeValue.decode(b("d1:cd1:bi1e1:ai2ee1:bli1ee1:ai3ee"))
         #expect(nested.encoded() == b("d1:ai3e1:bli1ee1:cd1:ai2e1:bi1eee"))
         #expect(decodeError("d1:cd1:bi1e1:ai2ee1:bli1ee1:ai3e1:ci0ee") == .duplicateKey(offset: 34))
+        // Outer unsorted first, then an unsorted nested one: each checks only its own keys.
+        #expect(decodeError("d1:bi1e1:ad1:yi1e1:xi1ee1:ci1e1:bi2ee") == .duplicateKey(offset: 32))
+        #expect(decodeError("d1:bi1e1:ad1:yi1e1:xi1e1:bi1ee1:ci1ee") == nil)
         // The same key may appear in different dictionaries.
         #expect(decodeError("d1:bd1:bi1e1:ai1ee1:ad1:bi1e1:ai1eee") == nil)
     }
@@ -173,6 +176,13 @@ private func decodeError(_ input: [UInt8], limits: BencodeLimits = .default) -> 
         // Keys are sorted by bytes, whatever order the value lists them in.
         let value: BencodeValue = ["zz": 1, "a": ["x", 2, [:]], "aa": "", "b": -1]
         #expect(value.encoded() == b("d1:al1:xi2edee2:aa0:1:bi-1e2:zzi1ee"))
+    }
+
+    @Test func writerRetriesWithMoreRoomWhenTheEstimateIsShort() {
+        let value: BencodeValue = ["key": .bytes([UInt8](repeating: 7, count: 300)), "n": -1234567890]
+        for estimate in [0, 1, 16, 17, 100, 320] {
+            #expect(BencodeWriter.makeBytes(capacity: estimate) { $0.value(value) } == value.encoded())
+        }
     }
 
     @Test func encodedLengthMatchesTheEncoding() {

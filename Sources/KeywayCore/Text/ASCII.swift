@@ -35,19 +35,3 @@ enum ASCII {
         return value <= maximum ? value : nil
     }
 }
-
-extension ASCII {
-    // The bytes bencode's grammar is made of.
-    static let i = UInt8(ascii: "i")
-    static let l = UInt8(ascii: "l")
-    static let d = UInt8(ascii: "d")
-    static let e = UInt8(ascii: "e")
-    static let minus = UInt8(ascii: "-")
-    static let colon = UInt8(ascii: ":")
-    static let zero = UInt8(ascii: "0")
-    static let nine = UInt8(ascii: "9")
-
-    /// Whether `byte` is a decimal digit.
-    @inline(__always)
-    static func isDigit(_ byte: UInt8) -> Bool { byte &- zero < 10 }
-}

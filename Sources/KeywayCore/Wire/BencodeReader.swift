@@ -69,10 +69,10 @@ struct BencodeReader {
     @inline(__always)
     func peekKind() throws(BencodeError) -> Kind {
         switch try peek() {
-        case ASCII.i: return .integer
-        case ASCII.l: return .list
-        case ASCII.d: return .dictionary
-        case ASCII.zero...ASCII.nine: return .bytes
+        case BencodeByte.i: return .integer
+        case BencodeByte.l: return .list
+        case BencodeByte.d: return .dictionary
+        case BencodeByte.zero...BencodeByte.nine: return .bytes
         default: throw .invalidValueStart(offset: position)
         }
     }
@@ -91,20 +91,20 @@ struct BencodeReader {
         let end = bytes.count
         var p = start + 1  // past the `i`
         var negative = false
-        if p < end, bytes[p] == ASCII.minus {
+        if p < end, bytes[p] == BencodeByte.minus {
             negative = true
             p += 1
         }
         guard p < end else { throw .unexpectedEnd(offset: p) }
         let first = bytes[p]
-        guard ASCII.isDigit(first) else { throw .invalidInteger(offset: p) }  // `ie`, `i-e`
-        if first == ASCII.zero {
+        guard BencodeByte.isDigit(first) else { throw .invalidInteger(offset: p) }  // `ie`, `i-e`
+        if first == BencodeByte.zero {
             if negative { throw .invalidInteger(offset: p) }  // `i-0e`, `i-03e`
-            if p + 1 < end, ASCII.isDigit(bytes[p + 1]) { throw .invalidInteger(offset: p) }  // `i03e`
+            if p + 1 < end, BencodeByte.isDigit(bytes[p + 1]) { throw .invalidInteger(offset: p) }  // `i03e`
         }
         var value: Int64 = 0
-        while p < end, ASCII.isDigit(bytes[p]) {
-            let digit = Int64(bytes[p] &- ASCII.zero)
+        while p < end, BencodeByte.isDigit(bytes[p]) {
+            let digit = Int64(bytes[p] &- BencodeByte.zero)
             let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
             // Negative numbers accumulate downwards so that Int64.min itself fits.
             let (next, overflow2) = negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
@@ -113,7 +113,7 @@ struct BencodeReader {
             p += 1
         }
         guard p < end else { throw .unexpectedEnd(offset: p) }
-        guard bytes[p] == ASCII.e else { throw .invalidInteger(offset: p) }
+        guard bytes[p] == BencodeByte.e else { throw .invalidInteger(offset: p) }
         position = p + 1
         return value
     }
@@ -123,21 +123,29 @@ struct BencodeReader {
         let start = position
         try countElement()
         let end = bytes.count
+        // Fast path: a one-digit length, as most keys and many values have.
+        if start + 1 < end, bytes[start + 1] == BencodeByte.colon, BencodeByte.isDigit(bytes[start]) {
+            let length = Int(bytes[start] &- BencodeByte.zero), contents = start + 2
+            guard length <= end - contents else { throw .stringBeyondInput(offset: start) }
+            guard length <= maxStringLength else { throw .stringTooLong(offset: start) }
+            position = contents + length
+            return contents..<position
+        }
         var p = start
-        guard p < end, ASCII.isDigit(bytes[p]) else { throw .invalidStringLength(offset: p) }
-        if bytes[p] == ASCII.zero, p + 1 < end, ASCII.isDigit(bytes[p + 1]) {
+        guard p < end, BencodeByte.isDigit(bytes[p]) else { throw .invalidStringLength(offset: p) }
+        if bytes[p] == BencodeByte.zero, p + 1 < end, BencodeByte.isDigit(bytes[p + 1]) {
             throw .invalidStringLength(offset: p)  // `01:a`
         }
         var length = 0
-        while p < end, ASCII.isDigit(bytes[p]) {
-            length = length &* 10 &+ Int(bytes[p] &- ASCII.zero)
+        while p < end, BencodeByte.isDigit(bytes[p]) {
+            length = length &* 10 &+ Int(bytes[p] &- BencodeByte.zero)
             // Stop as soon as the length cannot fit, which also keeps the arithmetic above
             // from overflowing (length stays at most the input's count before each step).
             if length > end { throw .stringBeyondInput(offset: start) }
             p += 1
         }
         guard p < end else { throw .unexpectedEnd(offset: p) }
-        guard bytes[p] == ASCII.colon else { throw .invalidStringLength(offset: p) }
+        guard bytes[p] == BencodeByte.colon else { throw .invalidStringLength(offset: p) }
         p += 1
         guard length <= end - p else { throw .stringBeyondInput(offset: start) }
         guard length <= maxStringLength else { throw .stringTooLong(offset: start) }
@@ -161,7 +169,7 @@ struct BencodeReader {
     /// closing `e`.
     @inline(__always)
     mutating func listHasNext() throws(BencodeError) -> Bool {
-        guard try peek() == ASCII.e else { return true }
+        guard try peek() == BencodeByte.e else { return true }
         position += 1
         depth -= 1
         return false
@@ -181,7 +189,7 @@ struct BencodeReader {
     /// then collected and checked for duplicates when it closes.
     mutating func nextKey(_ state: inout DictionaryState) throws(BencodeError) -> Range<Int>? {
         let byte = try peek()
-        if byte == ASCII.e {
+        if byte == BencodeByte.e {
             if let base = state.unsortedBase {
                 try checkForDuplicateKeys(from: base)
                 unsortedKeys.removeSubrange(base...)
@@ -190,7 +198,7 @@ struct BencodeReader {
             depth -= 1
             return nil
         }
-        guard ASCII.isDigit(byte) else { throw .nonStringKey(offset: position) }
+        guard BencodeByte.isDigit(byte) else { throw .nonStringKey(offset: position) }
         let keyStart = position
         let key = try readBytes()
         if state.unsortedBase != nil {
@@ -283,12 +291,12 @@ struct BencodeReader {
     /// The contents of the (already validated) string at `p`, or `nil` if there is none.
     private static func stringBounds(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Range<Int>? {
         var p = start, length = 0
-        while p < bytes.count, ASCII.isDigit(bytes[p]) {
-            length = length &* 10 &+ Int(bytes[p] &- ASCII.zero)
+        while p < bytes.count, BencodeByte.isDigit(bytes[p]) {
+            length = length &* 10 &+ Int(bytes[p] &- BencodeByte.zero)
             if length > bytes.count { return nil }
             p += 1
         }
-        guard p < bytes.count, bytes[p] == ASCII.colon, length <= bytes.count - (p + 1) else { return nil }
+        guard p < bytes.count, bytes[p] == BencodeByte.colon, length <= bytes.count - (p + 1) else { return nil }
         return (p + 1)..<(p + 1 + length)
     }
 
@@ -298,14 +306,14 @@ struct BencodeReader {
         repeat {
             guard p < bytes.count else { return bytes.count }
             switch bytes[p] {
-            case ASCII.l, ASCII.d:
+            case BencodeByte.l, BencodeByte.d:
                 open += 1
                 p += 1
-            case ASCII.e:
+            case BencodeByte.e:
                 open -= 1
                 p += 1
-            case ASCII.i:
-                while p < bytes.count, bytes[p] != ASCII.e { p += 1 }
+            case BencodeByte.i:
+                while p < bytes.count, bytes[p] != BencodeByte.e { p += 1 }
                 p += 1
             default:
                 guard let contents = stringBounds(bytes, at: p) else { return bytes.count }
@@ -316,43 +324,17 @@ struct BencodeReader {
     }
 }
 
-extension UnsafeBufferPointer<UInt8> {
-    /// A copy of the bytes in `range`, which the caller has checked lies inside the buffer.
-    @inline(__always)
-    func array(_ range: Range<Int>) -> [UInt8] {
-        Array(UnsafeBufferPointer(rebasing: self[range]))
-    }
+/// The bytes bencode's grammar is made of.
+enum BencodeByte {
+    static let i = UInt8(ascii: "i")
+    static let l = UInt8(ascii: "l")
+    static let d = UInt8(ascii: "d")
+    static let e = UInt8(ascii: "e")
+    static let minus = UInt8(ascii: "-")
+    static let colon = UInt8(ascii: ":")
+    static let zero = UInt8(ascii: "0")
+    static let nine = UInt8(ascii: "9")
 
-    /// Whether the bytes in `range` are exactly those of `literal`.
     @inline(__always)
-    func matches(_ range: Range<Int>, _ literal: StaticString) -> Bool {
-        guard range.count == literal.utf8CodeUnitCount, range.lowerBound >= 0, range.upperBound <= count else { return false }
-        let expected = literal.utf8Start
-        var i = 0
-        while i < range.count {
-            if self[range.lowerBound + i] != expected[i] { return false }
-            i += 1
-        }
-        return true
-    }
-}
-
-/// Runs `body` on the bytes of `input` in one contiguous buffer, copying them only when the
-/// collection does not store them contiguously already (arrays and slices do).
-@inline(__always)
-func withContiguousBytes<Output, Failure: Error>(
-    _ input: some Collection<UInt8>,
-    _ body: (UnsafeBufferPointer<UInt8>) throws(Failure) -> Output
-) throws(Failure) -> Output {
-    // `withContiguousStorageIfAvailable` is `rethrows`, which would erase the typed error;
-    // carrying it out in a `Swift.Result` keeps it typed.
-    if let outcome = input.withContiguousStorageIfAvailable({ buffer in
-        Result { () throws(Failure) -> Output in try body(buffer) }
-    }) {
-        return try outcome.get()
-    }
-    let copy = Array(input)
-    return try copy.withUnsafeBufferPointer { buffer in
-        Result { () throws(Failure) -> Output in try body(buffer) }
-    }.get()
+    static func isDigit(_ byte: UInt8) -> Bool { byte &- zero < 10 }
 }

@@ -5,13 +5,18 @@ extension BencodeValue {
     /// strings that run past the input, non-string or repeated dictionary keys, bytes after the
     /// value, and anything beyond `limits`. Dictionaries whose keys arrive unsorted are accepted
     /// (their entries come back sorted). Never traps, whatever the input.
+    @inlinable
     public static func decode(_ input: some Collection<UInt8>, limits: BencodeLimits = .default) throws(BencodeError) -> BencodeValue {
-        try withContiguousBytes(input) { buffer throws(BencodeError) in
-            var reader = try BencodeReader(buffer, limits: limits)
-            let value = try reader.readValue()
-            try reader.finish()
-            return value
-        }
+        try withContiguousBytes(input) { buffer throws(BencodeError) in try decode(contiguous: buffer, limits: limits) }
+    }
+
+    /// ``decode(_:limits:)`` on bytes already in one buffer; not generic, so compiled once.
+    @usableFromInline
+    static func decode(contiguous buffer: UnsafeBufferPointer<UInt8>, limits: BencodeLimits) throws(BencodeError) -> BencodeValue {
+        var reader = try BencodeReader(buffer, limits: limits)
+        let value = try reader.readValue()
+        try reader.finish()
+        return value
     }
 
     /// The byte range of the one complete value that starts `offset` bytes into `input`,
@@ -19,11 +24,16 @@ extension BencodeValue {
     ///
     /// This is how a value is kept exactly as it was bencoded (BEP 44 signs `v` in its wire
     /// form, so `v` must never be re-encoded): `input[range]` are those bytes.
+    @inlinable
     public static func rangeOfValue(in input: some Collection<UInt8>, at offset: Int = 0, limits: BencodeLimits = .default) throws(BencodeError) -> Range<Int> {
-        try withContiguousBytes(input) { buffer throws(BencodeError) in
-            var reader = try BencodeReader(buffer, limits: limits, position: offset)
-            return try reader.skipValue()
-        }
+        try withContiguousBytes(input) { buffer throws(BencodeError) in try rangeOfValue(contiguous: buffer, at: offset, limits: limits) }
+    }
+
+    /// ``rangeOfValue(in:at:limits:)`` on bytes already in one buffer.
+    @usableFromInline
+    static func rangeOfValue(contiguous buffer: UnsafeBufferPointer<UInt8>, at offset: Int, limits: BencodeLimits) throws(BencodeError) -> Range<Int> {
+        var reader = try BencodeReader(buffer, limits: limits, position: offset)
+        return try reader.skipValue()
     }
 }
 

@@ -1,10 +1,8 @@
 extension BencodeValue {
     /// The canonical encoding: dictionary keys in ascending byte order, integers and lengths
-    /// without leading zeros. Written into one buffer sized up front.
+    /// without leading zeros. Written into one buffer of exactly ``encodedLength`` bytes.
     public func encoded() -> [UInt8] {
-        var writer = BencodeWriter(capacity: encodedLength)
-        writer.value(self)
-        return writer.bytes
+        BencodeWriter.makeBytes(capacity: encodedLength) { $0.value(self) }
     }
 
     /// The number of bytes ``encoded()`` produces, computed without encoding.

@@ -11,12 +11,12 @@ extension NodeID {
             low: UInt32(truncatingIfNeeded: bigEndianInteger(buffer, at: offset + 16, count: 4)))
     }
 
-    /// Appends the 20 big-endian bytes.
+    /// Writes the 20 big-endian bytes.
     @inline(__always)
-    func append(to bytes: inout [UInt8]) {
-        appendBigEndian(high, count: 8, to: &bytes)
-        appendBigEndian(middle, count: 8, to: &bytes)
-        appendBigEndian(UInt64(low), count: 4, to: &bytes)
+    func write(to writer: inout BencodeWriter) {
+        writer.bigEndian(high)
+        writer.bigEndian(middle)
+        writer.bigEndian(low)
     }
 }
 
@@ -39,17 +39,17 @@ extension Endpoint {
     /// Length of the compact form: 6 for IPv4, 18 for IPv6.
     var compactLength: Int { address.isIPv4 ? Endpoint.compactIPv4Length : Endpoint.compactIPv6Length }
 
-    /// Appends the compact form: address bytes, then the port, big-endian.
+    /// Writes the compact form: address bytes, then the port, big-endian.
     @inline(__always)
-    func appendCompact(to bytes: inout [UInt8]) {
+    func writeCompact(to writer: inout BencodeWriter) {
         switch address {
         case let .v4(value):
-            appendBigEndian(UInt64(value), count: 4, to: &bytes)
+            writer.bigEndian(value)
         case let .v6(high, low):
-            appendBigEndian(high, count: 8, to: &bytes)
-            appendBigEndian(low, count: 8, to: &bytes)
+            writer.bigEndian(high)
+            writer.bigEndian(low)
         }
-        appendBigEndian(UInt64(port), count: 2, to: &bytes)
+        writer.bigEndian(port)
     }
 }
 
@@ -70,28 +70,22 @@ extension NodeContact {
         return contacts
     }
 
-    /// Appends the compact node info: the ID, then the compact endpoint.
+    /// Writes the compact node info: the ID, then the compact endpoint.
     @inline(__always)
-    func appendCompact(to bytes: inout [UInt8]) {
-        id.append(to: &bytes)
-        endpoint.appendCompact(to: &bytes)
+    func writeCompact(to writer: inout BencodeWriter) {
+        id.write(to: &writer)
+        endpoint.writeCompact(to: &writer)
     }
 }
 
-/// The unsigned big-endian integer in the `count` (at most 8) bytes at `offset`.
+/// The unsigned big-endian integer in the `count` (at most 8) bytes at `offset`; the caller has
+/// checked they lie inside `buffer`.
 @inline(__always)
 private func bigEndianInteger(_ buffer: UnsafeBufferPointer<UInt8>, at offset: Int, count: Int) -> UInt64 {
-    var value: UInt64 = 0
-    for index in offset..<(offset + count) { value = value << 8 | UInt64(buffer[index]) }
-    return value
-}
-
-/// Appends the low `count` bytes of `value`, most significant first.
-@inline(__always)
-private func appendBigEndian(_ value: UInt64, count: Int, to bytes: inout [UInt8]) {
-    var shift = (count - 1) * 8
-    while shift >= 0 {
-        bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-        shift -= 8
+    guard count == 8, let base = buffer.baseAddress else {
+        var value: UInt64 = 0
+        for index in offset..<(offset + count) { value = value << 8 | UInt64(buffer[index]) }
+        return value
     }
+    return UInt64(bigEndian: UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self))
 }

@@ -9,29 +9,35 @@ extension KRPCMessage {
     ///   `id`; for an error `e` as `[code, message]`. Every field the decoder knows must also
     ///   have its type wherever it appears (`ro` an integer, `ip` a 6- or 18-byte string, `v` a
     ///   string, IDs 20 bytes, `nodes`/`nodes6` whole 26/38-byte infos, `port` in 0...65535).
+    ///   A query or response whose `a` and `r` are both dictionaries is malformed too.
     ///
     /// Unknown keys are ignored anywhere, an unknown method decodes as
     /// ``KRPCQuery/unknown(method:id:)`` (with `a.id` when it is valid), and entries of `values`
     /// that are not 6- or 18-byte strings are skipped. BEP 44's `v` is kept exactly as it was
     /// encoded. `ro` is true only for the integer 1; `implied_port` for any non-zero integer.
+    @inlinable
     public static func decode(_ datagram: some Collection<UInt8>, limits: BencodeLimits = .default) throws(KRPCDecodingError) -> KRPCMessage {
-        try withContiguousBytes(datagram) { buffer throws(KRPCDecodingError) in
-            guard buffer.first == ASCII.d else { throw .notKRPC(reason: "not a bencoded dictionary") }
-            let raw: KRPCRawMessage
-            do throws(BencodeError) {
-                var reader = try BencodeReader(buffer, limits: limits)
-                raw = try reader.readKRPCMessage()
-                try reader.finish()
-            } catch {
-                throw .notKRPC(reason: error.description)
-            }
-            guard raw.transactionID.kind == .bytes else { throw .notKRPC(reason: "no string transaction ID t") }
-            let interpreter = KRPCInterpreter(
-                bytes: buffer,
-                transactionID: buffer.array(raw.transactionID.range),
-                isQuery: raw.messageType.kind == .bytes && buffer.matches(raw.messageType.range, "q"))
-            return try interpreter.message(from: raw)
+        try withContiguousBytes(datagram) { buffer throws(KRPCDecodingError) in try decode(contiguous: buffer, limits: limits) }
+    }
+
+    /// The decoder proper, on bytes already in one buffer; not generic, so compiled once.
+    @usableFromInline
+    static func decode(contiguous buffer: UnsafeBufferPointer<UInt8>, limits: BencodeLimits) throws(KRPCDecodingError) -> KRPCMessage {
+        guard buffer.first == BencodeByte.d else { throw .notKRPC(reason: "not a bencoded dictionary") }
+        var raw = KRPCRawMessage()
+        do throws(BencodeError) {
+            var reader = try BencodeReader(buffer, limits: limits)
+            try reader.readKRPCMessage(into: &raw)
+            try reader.finish()
+        } catch {
+            throw .notKRPC(reason: error.description)
         }
+        guard raw.transactionID.kind == .bytes else { throw .notKRPC(reason: "no string transaction ID t") }
+        let interpreter = KRPCInterpreter(
+            bytes: buffer,
+            transactionID: buffer.array(raw.transactionID.range),
+            isQuery: raw.messageType.kind == .bytes && buffer.matches(raw.messageType.range, "q"))
+        return try interpreter.message(from: raw)
     }
 }
 
@@ -42,36 +48,37 @@ private struct KRPCInterpreter {
     let transactionID: [UInt8]
     let isQuery: Bool
 
-    func message(from raw: KRPCRawMessage) throws(KRPCDecodingError) -> KRPCMessage {
-        let body: KRPCMessage.Body
+    consuming func message(from raw: KRPCRawMessage) throws(KRPCDecodingError) -> KRPCMessage {
+        let clientVersion = try optionalBytes(raw.clientVersion, "v")
+        let observedEndpoint = try optionalEndpoint(raw.observedEndpoint, "ip")
+        let readOnly = try optionalInteger(raw.readOnly, "ro") == 1
         guard raw.messageType.kind == .bytes else { throw malformed("y is missing or not a string") }
         let type = raw.messageType.range
+        let body: KRPCMessage.Body
         if bytes.matches(type, "q") {
             body = .query(try query(raw))
         } else if bytes.matches(type, "r") {
-            body = .response(try response(raw.response, raw.responseFields))
+            body = .response(try response(raw))
         } else if bytes.matches(type, "e") {
             body = .error(try error(raw))
         } else {
             throw malformed("y is not q, r or e")
         }
         return KRPCMessage(
-            transactionID: transactionID,
-            body: body,
-            clientVersion: try optionalBytes(raw.clientVersion, "v"),
-            observedEndpoint: try optionalEndpoint(raw.observedEndpoint, "ip"),
-            readOnly: try optionalInteger(raw.readOnly, "ro") == 1)
+            transactionID: transactionID, body: body, clientVersion: clientVersion,
+            observedEndpoint: observedEndpoint, readOnly: readOnly)
     }
 
     private func query(_ raw: KRPCRawMessage) throws(KRPCDecodingError) -> KRPCQuery {
         guard raw.method.kind == .bytes else { throw malformed("q is missing or not a string") }
         let method = raw.method.range
-        let hasArguments = raw.arguments.kind == .dictionary
-        let a = raw.argumentFields
+        let hasArguments = raw.arguments.kind == .dictionary && !raw.hasBothBodies
+        let a = raw.bodyFields
         guard let known = KRPCKnownMethod(bytes, method) else {
             let id = hasArguments && a.id.kind == .bytes && a.id.range.count == NodeID.byteCount ? NodeID(bytes, at: a.id.range.lowerBound) : nil
             return .unknown(method: bytes.array(method), id: id)
         }
+        guard !raw.hasBothBodies else { throw malformed("a and r are both present") }
         guard hasArguments else { throw malformed("a is missing or not a dictionary") }
         let id = try requiredID(a.id, "a.id")
         switch known {
@@ -103,8 +110,10 @@ private struct KRPCInterpreter {
         }
     }
 
-    private func response(_ container: KRPCRawField, _ r: KRPCRawBodyFields) throws(KRPCDecodingError) -> KRPCResponse {
-        guard container.kind == .dictionary else { throw malformed("r is missing or not a dictionary") }
+    private func response(_ raw: KRPCRawMessage) throws(KRPCDecodingError) -> KRPCResponse {
+        guard raw.response.kind == .dictionary else { throw malformed("r is missing or not a dictionary") }
+        guard !raw.hasBothBodies else { throw malformed("a and r are both present") }
+        let r = raw.bodyFields
         let values: [Endpoint]?
         switch r.values.kind {
         case .absent: values = nil

@@ -9,54 +9,13 @@ extension KRPCMessage {
     /// ``KRPCResponse/nodes6``; a contact of the other family is left out. For any message
     /// ``decode(_:limits:)`` returned, `decode(m.encoded()) == m`.
     public func encoded() -> [UInt8] {
-        var writer = BencodeWriter(capacity: encodedLengthEstimate)
-        writer.beginDictionary()
-        if case let .query(query) = body {
-            writer.key("a")
-            writer.arguments(of: query)
-        }
-        if case let .error(error) = body {
-            writer.key("e")
-            writer.beginList()
-            writer.integer(Int64(error.code))
-            writer.string(utf8: error.message)
-            writer.end()
-        }
-        if let observedEndpoint {
-            writer.key("ip")
-            writer.compactEndpoint(observedEndpoint)
-        }
-        if case let .query(query) = body {
-            writer.key("q")
-            writer.methodName(of: query)
-        }
-        if case let .response(response) = body {
-            writer.key("r")
-            writer.response(response)
-        }
-        if readOnly {
-            writer.key("ro")
-            writer.integer(1)
-        }
-        writer.key("t")
-        writer.string(transactionID)
-        if let clientVersion {
-            writer.key("v")
-            writer.string(clientVersion)
-        }
-        writer.key("y")
-        switch body {
-        case .query: writer.key("q")
-        case .response: writer.key("r")
-        case .error: writer.key("e")
-        }
-        writer.end()
-        return writer.bytes
+        BencodeWriter.makeBytes(capacity: encodedLengthEstimate) { $0.message(self) }
     }
 
-    /// A bound on the encoded length, cheap to compute, so the buffer never has to grow:
-    /// fixed overheads (keys, prefixes, 20-byte IDs, integers of up to 20 digits) plus every
-    /// variable-length field.
+    /// An upper estimate of the encoded length, cheap to compute, so that encoding runs once:
+    /// the fixed overheads of the fields a body can carry (keys, prefixes, 20-byte IDs,
+    /// integers of up to 20 digits) plus every variable-length field. Were it ever short, the
+    /// writer would run again with more room.
     private var encodedLengthEstimate: Int {
         var length = 96 + transactionID.count + (clientVersion?.count ?? 0)
         switch body {
@@ -84,6 +43,51 @@ extension KRPCMessage {
 }
 
 extension BencodeWriter {
+    /// Writes the whole message, keys in ascending order: a, e, ip, q, r, ro, t, v, y.
+    fileprivate mutating func message(_ message: KRPCMessage) {
+        beginDictionary()
+        if case let .query(query) = message.body {
+            key("a")
+            arguments(of: query)
+        }
+        if case let .error(error) = message.body {
+            key("e")
+            beginList()
+            integer(Int64(error.code))
+            string(utf8: error.message)
+            end()
+        }
+        if let observedEndpoint = message.observedEndpoint {
+            key("ip")
+            compactEndpoint(observedEndpoint)
+        }
+        if case let .query(query) = message.body {
+            key("q")
+            methodName(of: query)
+        }
+        if case let .response(response) = message.body {
+            key("r")
+            self.response(response)
+        }
+        if message.readOnly {
+            key("ro")
+            integer(1)
+        }
+        key("t")
+        string(message.transactionID)
+        if let clientVersion = message.clientVersion {
+            key("v")
+            string(clientVersion)
+        }
+        key("y")
+        switch message.body {
+        case .query: key("q")
+        case .response: key("r")
+        case .error: key("e")
+        }
+        end()
+    }
+
     /// Writes `a`: the query's arguments, keys in ascending order.
     fileprivate mutating func arguments(of query: KRPCQuery) {
         beginDictionary()
@@ -158,13 +162,13 @@ extension BencodeWriter {
     /// A 20-byte string holding `id`.
     private mutating func nodeID(_ id: NodeID) {
         stringHeader(count: NodeID.byteCount)
-        id.append(to: &bytes)
+        id.write(to: &self)
     }
 
     /// A 6- or 18-byte string holding `endpoint`'s compact form.
     fileprivate mutating func compactEndpoint(_ endpoint: Endpoint) {
         stringHeader(count: endpoint.compactLength)
-        endpoint.appendCompact(to: &bytes)
+        endpoint.writeCompact(to: &self)
     }
 
     /// One string holding the compact node infos of the contacts of one family.
@@ -173,12 +177,6 @@ extension BencodeWriter {
         for contact in contacts where contact.endpoint.address.isIPv4 == ipv4 { count += 1 }
         let stride = ipv4 ? DHTSpec.compactNodeIPv4Length : DHTSpec.compactNodeIPv6Length
         stringHeader(count: count * stride)
-        for contact in contacts where contact.endpoint.address.isIPv4 == ipv4 { contact.appendCompact(to: &bytes) }
-    }
-
-    /// A string holding the UTF-8 of `text`.
-    fileprivate mutating func string(utf8 text: String) {
-        stringHeader(count: text.utf8.count)
-        bytes.append(contentsOf: text.utf8)
+        for contact in contacts where contact.endpoint.address.isIPv4 == ipv4 { contact.writeCompact(to: &self) }
     }
 }

@@ -4,6 +4,10 @@
 /// Which fields are required depends on `y` and `q`, which a sorted dictionary puts after
 /// `a`, so the pass cannot interpret as it goes; ``KRPCMessage/decode(_:limits:)`` does that
 /// afterwards from these positions. Unknown keys are validated and skipped.
+///
+/// The fields of `a` and `r` share one ``bodyFields``: a message carries one or the other, and
+/// one set keeps this struct small. A message with both as
+/// dictionaries is ambiguous; ``hasBothBodies`` lets the decoder call it malformed.
 struct KRPCRawMessage {
     /// `t`.
     var transactionID = KRPCRawField()
@@ -11,9 +15,9 @@ struct KRPCRawMessage {
     var messageType = KRPCRawField()
     /// `q`.
     var method = KRPCRawField()
-    /// `a`; its fields are in ``argumentFields`` when it is a dictionary.
+    /// `a`; its fields are in ``bodyFields`` when it is a dictionary.
     var arguments = KRPCRawField()
-    /// `r`; its fields are in ``responseFields`` when it is a dictionary.
+    /// `r`; its fields are in ``bodyFields`` when it is a dictionary.
     var response = KRPCRawField()
     /// `e`; its first two elements are in ``errorCode`` and ``errorMessage`` when it is a list.
     var error = KRPCRawField()
@@ -27,10 +31,12 @@ struct KRPCRawMessage {
     var observedEndpoint = KRPCRawField()
     /// `ro`.
     var readOnly = KRPCRawField()
-    /// The fields of `a`.
-    var argumentFields = KRPCRawBodyFields()
-    /// The fields of `r`.
-    var responseFields = KRPCRawBodyFields()
+    /// The fields of `a` or `r`, whichever is a dictionary.
+    var bodyFields = KRPCRawBodyFields()
+    /// Whether ``bodyFields`` has been filled.
+    var hasBodyFields = false
+    /// Whether `a` and `r` are both dictionaries (only the first one's fields were kept).
+    var hasBothBodies = false
 }
 
 /// The fields of `a` or `r` the decoder knows (queries and responses share most names).
@@ -57,33 +63,58 @@ struct KRPCRawBodyFields {
     var responderPort = KRPCRawField()
 }
 
-/// One value as the first pass found it: its kind and where it lies.
+/// One value as the first pass found it: its kind and where it lies (24 bytes).
 struct KRPCRawField {
     /// The kind of value, or `absent` when the key did not appear.
-    enum Kind {
+    enum Kind: UInt8 {
         case absent, integer, bytes, list, dictionary
     }
 
     /// The value's kind.
-    var kind = Kind.absent
-    /// For a byte string, its contents; for any other kind, the whole encoded value.
-    var range: Range<Int> = 0..<0
+    private(set) var kind = Kind.absent
+    // The range's bounds; an integer keeps its value in `first` instead.
+    private var first: Int64 = 0
+    private var second: Int64 = 0
+
+    /// An absent field.
+    init() {}
+
+    /// A field of `kind` that lies in `range`.
+    init(kind: Kind, range: Range<Int>) {
+        self.kind = kind
+        first = Int64(range.lowerBound)
+        second = Int64(range.upperBound)
+    }
+
+    /// An integer field.
+    init(integer: Int64) {
+        kind = .integer
+        first = integer
+    }
+
+    /// For a byte string, its contents; for a list or dictionary, the whole encoded value.
+    var range: Range<Int> {
+        let lower = Int(truncatingIfNeeded: first)
+        return lower..<max(lower, Int(truncatingIfNeeded: second))
+    }
+
     /// For an integer, its value.
-    var integer: Int64 = 0
+    var integer: Int64 { first }
 }
 
 extension BencodeReader {
-    /// Reads the KRPC dictionary at `position` (the caller has checked it starts with `d`).
-    mutating func readKRPCMessage() throws(BencodeError) -> KRPCRawMessage {
-        var message = KRPCRawMessage()
+    /// Reads the KRPC dictionary at `position` into `message`, a fresh ``KRPCRawMessage``
+    /// (filled in place: it is large enough that returning it would cost a copy).
+    mutating func readKRPCMessage(into message: inout KRPCRawMessage) throws(BencodeError) {
+        guard try peekKind() == .dictionary else { throw .invalidValueStart(offset: position) }
         var state = try beginDictionary()
         while let key = try nextKey(&state) {
             switch KRPCTopLevelKey(bytes, key) {
             case .transactionID: message.transactionID = try readField()
             case .messageType: message.messageType = try readField()
             case .method: message.method = try readField()
-            case .arguments: message.arguments = try readBodyFields(into: &message.argumentFields)
-            case .response: message.response = try readBodyFields(into: &message.responseFields)
+            case .arguments: message.arguments = try readBody(into: &message)
+            case .response: message.response = try readBody(into: &message)
             case .error: message.error = try readErrorList(into: &message)
             case .clientVersion: message.clientVersion = try readField()
             case .observedEndpoint: message.observedEndpoint = try readField()
@@ -91,23 +122,32 @@ extension BencodeReader {
             case nil: _ = try skipValue()
             }
         }
-        return message
     }
 
     /// Reads any value as a field: integers and strings are located, containers skipped.
     private mutating func readField() throws(BencodeError) -> KRPCRawField {
         switch try peekKind() {
-        case .integer: return KRPCRawField(kind: .integer, integer: try readInteger())
+        case .integer: return KRPCRawField(integer: try readInteger())
         case .bytes: return KRPCRawField(kind: .bytes, range: try readBytes())
         case .list: return KRPCRawField(kind: .list, range: try skipValue())
         case .dictionary: return KRPCRawField(kind: .dictionary, range: try skipValue())
         }
     }
 
-    /// Reads `a` or `r`: a dictionary's known fields go into `fields`; any other kind of value
-    /// is only located.
-    private mutating func readBodyFields(into fields: inout KRPCRawBodyFields) throws(BencodeError) -> KRPCRawField {
+    /// Reads `a` or `r`: the first dictionary's known fields go into the message's body fields;
+    /// anything else is only located.
+    private mutating func readBody(into message: inout KRPCRawMessage) throws(BencodeError) -> KRPCRawField {
         guard try peekKind() == .dictionary else { return try readField() }
+        guard !message.hasBodyFields else {
+            message.hasBothBodies = true
+            return try readField()
+        }
+        message.hasBodyFields = true
+        return try readBodyFields(into: &message.bodyFields)
+    }
+
+    /// Reads the dictionary at `position` as the fields of `a` or `r`.
+    private mutating func readBodyFields(into fields: inout KRPCRawBodyFields) throws(BencodeError) -> KRPCRawField {
         let start = position
         var state = try beginDictionary()
         while let key = try nextKey(&state) {
@@ -173,15 +213,22 @@ extension BencodeReader {
 enum KRPCTopLevelKey {
     case arguments, error, observedEndpoint, method, response, readOnly, transactionID, clientVersion, messageType
 
-    private static let names: [(name: StaticString, key: KRPCTopLevelKey)] = [
-        ("a", .arguments), ("e", .error), ("ip", .observedEndpoint), ("q", .method), ("r", .response),
-        ("ro", .readOnly), ("t", .transactionID), ("v", .clientVersion), ("y", .messageType),
-    ]
-
-    /// The key whose name is the bytes in `range`, or `nil` for an unknown key.
+    /// The key whose name is the bytes in `range`, or `nil` for an unknown key. Dispatches on
+    /// length and first byte, then confirms the rest: this runs for every key of every datagram.
     init?(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
-        guard let entry = KRPCTopLevelKey.names.first(where: { bytes.matches(range, $0.name) }) else { return nil }
-        self = entry.key
+        guard let start = range.first else { return nil }
+        switch (range.count, bytes[start]) {
+        case (1, UInt8(ascii: "a")): self = .arguments
+        case (1, UInt8(ascii: "e")): self = .error
+        case (1, UInt8(ascii: "q")): self = .method
+        case (1, UInt8(ascii: "r")): self = .response
+        case (1, UInt8(ascii: "t")): self = .transactionID
+        case (1, UInt8(ascii: "v")): self = .clientVersion
+        case (1, UInt8(ascii: "y")): self = .messageType
+        case (2, UInt8(ascii: "i")) where bytes.matches(range, "ip"): self = .observedEndpoint
+        case (2, UInt8(ascii: "r")) where bytes.matches(range, "ro"): self = .readOnly
+        default: return nil
+        }
     }
 }
 
@@ -189,15 +236,31 @@ enum KRPCTopLevelKey {
 enum KRPCBodyKey {
     case id, target, infoHash, port, impliedPort, token, value, publicKey, salt, sequence, signature, cas, nodes, nodes6, values, responderPort
 
-    private static let names: [(name: StaticString, key: KRPCBodyKey)] = [
-        ("id", .id), ("target", .target), ("info_hash", .infoHash), ("port", .port), ("implied_port", .impliedPort),
-        ("token", .token), ("v", .value), ("k", .publicKey), ("salt", .salt), ("seq", .sequence), ("sig", .signature),
-        ("cas", .cas), ("nodes", .nodes), ("nodes6", .nodes6), ("values", .values), ("p", .responderPort),
-    ]
-
-    /// The key whose name is the bytes in `range`, or `nil` for an unknown key.
+    /// The key whose name is the bytes in `range`, or `nil` for an unknown key. Dispatches on
+    /// length and first byte, then confirms the rest: this runs for every key of every datagram.
     init?(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
-        guard let entry = KRPCBodyKey.names.first(where: { bytes.matches(range, $0.name) }) else { return nil }
-        self = entry.key
+        guard let start = range.first else { return nil }
+        let key: KRPCBodyKey, name: StaticString
+        switch (range.count, bytes[start]) {
+        case (1, UInt8(ascii: "v")): (key, name) = (.value, "v")
+        case (1, UInt8(ascii: "k")): (key, name) = (.publicKey, "k")
+        case (1, UInt8(ascii: "p")): (key, name) = (.responderPort, "p")
+        case (2, UInt8(ascii: "i")): (key, name) = (.id, "id")
+        case (3, UInt8(ascii: "c")): (key, name) = (.cas, "cas")
+        case (3, UInt8(ascii: "s")):
+            (key, name) = bytes[start + 2] == UInt8(ascii: "q") ? (.sequence, "seq") : (.signature, "sig")
+        case (4, UInt8(ascii: "p")): (key, name) = (.port, "port")
+        case (4, UInt8(ascii: "s")): (key, name) = (.salt, "salt")
+        case (5, UInt8(ascii: "t")): (key, name) = (.token, "token")
+        case (5, UInt8(ascii: "n")): (key, name) = (.nodes, "nodes")
+        case (6, UInt8(ascii: "t")): (key, name) = (.target, "target")
+        case (6, UInt8(ascii: "n")): (key, name) = (.nodes6, "nodes6")
+        case (6, UInt8(ascii: "v")): (key, name) = (.values, "values")
+        case (9, UInt8(ascii: "i")): (key, name) = (.infoHash, "info_hash")
+        case (12, UInt8(ascii: "i")): (key, name) = (.impliedPort, "implied_port")
+        default: return nil
+        }
+        guard bytes.matches(range, name) else { return nil }
+        self = key
     }
 }
