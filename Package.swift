@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .library(name: "KeywayCore", targets: ["KeywayCore"]),
         .library(name: "Keyway", targets: ["Keyway"]),
-        .executable(name: "keyway", targets: ["keyway"]),
+        .executable(name: "keyway", targets: ["KeywayCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -49,14 +49,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The `keyway` command.
+        // The `keyway` command. The module is KeywayCLI, not `keyway`, so that its module file
+        // cannot clash with Keyway's on a case-insensitive file system; the binary is `keyway`.
         .executableTarget(
-            name: "keyway",
+            name: "KeywayCLI",
             dependencies: [
                 "Keyway", "KeywayCore", "KeywayCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            path: "Sources/keyway"
         ),
         .testTarget(name: "KeywayCryptoTests", dependencies: ["KeywayCrypto"]),
         .testTarget(
@@ -66,7 +68,16 @@ let package = Package(
                 .product(name: "Collections", package: "swift-collections"),
             ]
         ),
-        .testTarget(name: "KeywayTests", dependencies: ["Keyway", "KeywayCore", "KeywayCrypto"]),
+        // Depends on the command too, so `swift test` builds the binary the CLI tests run.
+        .testTarget(
+            name: "KeywayTests",
+            dependencies: [
+                "Keyway", "KeywayCore", "KeywayCrypto", "KeywayCLI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

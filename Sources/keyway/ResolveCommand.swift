@@ -66,18 +66,10 @@ struct ResolveCommand: AsyncParsableCommand {
         } catch {
             throw NodeArguments.startFailure(error)
         }
-        let events = await node.events()
-        let unreachable = Task {
-            var attempts = 0
-            for await event in events {
-                if case let .seedsUnreachable(attempt, _) = event { attempts = attempt }
-                if case .bootstrapped = event { attempts = 0 }
-            }
-            return attempts
-        }
         let result = await Result { try await node.resolve(publicKey, timeout: .milliseconds(Int64(timeout * 1000))) }
+        // A read-only node's table fills only with nodes that answered it: empty means no seed did.
+        let answered = ((try? await node.contacts()) ?? []).isEmpty == false
         await node.stop()
-        let unreachableAttempts = await unreachable.value
 
         let record: EndpointRecord?
         do {
@@ -86,9 +78,9 @@ struct ResolveCommand: AsyncParsableCommand {
             throw CommandFailure.error("\(error)")
         }
         guard let record else {
-            if unreachableAttempts > 0 {
+            if !answered {
                 let list = seeds.map(\.endpoint.description).joined(separator: ", ")
-                throw CommandFailure.notFound("no seed answered (\(list), \(unreachableAttempts) attempts in \(timeout) s)")
+                throw CommandFailure.notFound("no seed answered within \(timeout) s (\(list))")
             }
             throw CommandFailure.notFound("no record of \(publicKey.zBase32) found within \(timeout) s")
         }

@@ -7,7 +7,7 @@ import KeywayCore
 ///
 /// Standard output carries a few lines meant for scripts and tests, each printed at once:
 /// `key: <z-base-32>` and `listening: <HOST:PORT>` at start, then `published: <seq> <endpoints>`
-/// each time the node's record has been put, and `bootstrapped: <contacts>` when it has joined.
+/// when a new record has been put (endpoints comma-separated), and `bootstrapped: <contacts>` when it has joined.
 /// Logs go to standard error.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -63,9 +63,13 @@ struct RunCommand: AsyncParsableCommand {
             logger.info("no seeds: this node is a seed; others join with --seed \(node.publicKey.zBase32)@HOST:\(node.localEndpoint.port)")
         }
         let printer = Task {
+            var lastPublished: Int64?
             for await event in events {
                 switch event {
                 case let .published(record, _):
+                    // Once per record: puts of the same record again (republishing) are logged only.
+                    guard record.timestampMicroseconds != lastPublished else { continue }
+                    lastPublished = record.timestampMicroseconds
                     Console.out("published: \(record.timestampMicroseconds) \(record.endpoints.map(\.description).joined(separator: ","))")
                 case let .bootstrapped(contacts):
                     Console.out("bootstrapped: \(contacts)")

@@ -52,7 +52,8 @@ extension KeywayNode {
                 }
             }
         if family == .dualStack {
-            bootstrap = bootstrap.channelOption(.socketOption(.ipv6_v6only), value: 0)
+            // IPV6_V6ONLY lives at the IPPROTO_IPV6 level (`.socketOption(...)` would use SOL_SOCKET).
+            bootstrap = bootstrap.channelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 0)
         }
         let address: SocketAddress
         do {

@@ -101,12 +101,13 @@ extension NodeEngine {
     }
 
     /// Every ``KeywayNodeConfiguration/replicationCheckInterval``: puts the record again when it
-    /// is on fewer nodes than the node now knows (up to the replication factor), and the table
-    /// has grown since the last put (so dead contacts do not cause a put every time).
+    /// is on fewer nodes than it could be (the replication factor, or every known node and this
+    /// one when fewer), and the table has grown since the last put (so dead contacts do not cause
+    /// a put every time).
     func checkReplication() {
         guard running, ownPuts.isEmpty, let stored = lastStoredOn, let record = core.publishedRecord else { return }
         let known = core.routingTable.count
-        guard known > tableSizeAtLastPut, stored < min(configuration.dht.replicationFactor, known) else { return }
+        guard known > tableSizeAtLastPut, stored < min(configuration.dht.replicationFactor, known + 1) else { return }
         logger.debug("record under-replicated; putting it again", metadata: ["stored-on": "\(stored)", "known": "\(known)"])
         putAgain(record)
         drain(flush: true)

@@ -54,7 +54,7 @@ extension NodeEngine {
     // MARK: Resolve
 
     /// Resolves `key`; the future gives the newest valid item, or `nil` when none was found
-    /// before `timeout`. Waits for the bootstrap first when the node is still joining.
+    /// before `timeout`. Waits for a first contact when the seeds have not answered yet.
     func resolve(_ key: Ed25519.PublicKey, timeout: Duration) -> EventLoopFuture<MutableItem?> {
         let promise = eventLoop.makePromise(of: MutableItem?.self)
         guard running else {
@@ -68,19 +68,34 @@ extension NodeEngine {
             finishResolve(ticket, item: nil)
         }
         resolveRequests[ticket] = request
-        if !core.isBootstrapped && hasBootstrapSources {
-            awaitingBootstrap.append(ticket)
+        if hasNoContactsYet {
+            awaitingContacts.append(ticket)
         } else {
             startResolve(ticket)
+            drain(flush: true)
         }
         return promise.futureResult
+    }
+
+    /// Whether a lookup started now would have no one to ask, though contacts are on their way
+    /// (the seeds have not answered yet). A lookup needs only a first contact, not a finished
+    /// bootstrap: it walks toward its target by itself.
+    var hasNoContactsYet: Bool {
+        hasBootstrapSources && !core.isBootstrapped && core.routingTable.count == 0
+    }
+
+    /// Starts the resolves that waited for a first contact, once there is one.
+    func startResolvesAwaitingContacts() {
+        guard !awaitingContacts.isEmpty, !hasNoContactsYet else { return }
+        let waiting = awaitingContacts
+        awaitingContacts.removeAll()
+        waiting.forEach(startResolve)
     }
 
     private func startResolve(_ ticket: UInt64) {
         guard let request = resolveRequests[ticket] else { return }
         let operation = core.resolveRecord(publicKey: request.key, now: clock.now())
         resolveOperations[operation, default: []].append(ticket)
-        drain(flush: true)
     }
 
     private func finishResolve(_ ticket: UInt64, item: MutableItem?) {
@@ -136,9 +151,6 @@ extension NodeEngine {
             emit(.bootstrapped(contacts: contacts))
             for promise in bootstrapWaiters { promise.succeed(true) }
             bootstrapWaiters.removeAll()
-            let waiting = awaitingBootstrap
-            awaitingBootstrap.removeAll()
-            waiting.forEach(startResolve)
             if configuration.publishAutomatically { publishAutomatically(reason: "bootstrapped") }
         case let .seedsUnreachable(attempt, retryAt):
             let delay = retryAt - clock.now()
@@ -173,7 +185,7 @@ extension NodeEngine {
         }
         resolveRequests.removeAll()
         resolveOperations.removeAll()
-        awaitingBootstrap.removeAll()
+        awaitingContacts.removeAll()
         for promise in bootstrapWaiters { promise.fail(KeywayNodeError.stopped) }
         bootstrapWaiters.removeAll()
         for promise in publishRequests.values { promise.fail(KeywayNodeError.stopped) }

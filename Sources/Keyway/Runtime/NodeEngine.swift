@@ -42,7 +42,7 @@ final class NodeEngine: ChannelInboundHandler {
     var nextTicket: UInt64 = 0
     var resolveRequests: [UInt64: ResolveRequest] = [:]
     var resolveOperations: [OperationID: [UInt64]] = [:]
-    var awaitingBootstrap: [UInt64] = []
+    var awaitingContacts: [UInt64] = []
     var bootstrapWaiters: [EventLoopPromise<Bool>] = []
     var publishRequests: [OperationID: EventLoopPromise<PublishResult>] = [:]
     var subscribers: [UInt64: AsyncStream<KeywayEvent>.Continuation] = [:]
@@ -98,6 +98,7 @@ final class NodeEngine: ChannelInboundHandler {
 
     /// Sends what the core queued, handles its events (which may queue more), re-arms the timer.
     func drain(flush: Bool) {
+        startResolvesAwaitingContacts()
         var progressed = true
         while progressed {
             progressed = false
