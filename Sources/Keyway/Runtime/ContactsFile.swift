@@ -116,7 +116,7 @@ public enum ContactsFile {
         guard fd >= 0 else { throw .system(path: temporary, operation: "create", code: errno) }
         var failure: ContactsFileError?
         if fchmod(fd, mode_t(fileMode)) != 0 { failure = .system(path: temporary, operation: "chmod", code: errno) }
-        if failure == nil, let code = writeAll(format(contacts), to: fd) {
+        if failure == nil, let code = format(contacts).withUnsafeBytes({ FileSystem.writeAll($0, to: fd) }) {
             failure = .system(path: temporary, operation: "write", code: code)
         }
         if failure == nil, fsync(fd) != 0 { failure = .system(path: temporary, operation: "sync", code: errno) }
@@ -130,25 +130,6 @@ public enum ContactsFile {
             try FileSystem.syncDirectory(directory)
         } catch {
             throw .directory(error)
-        }
-    }
-
-    /// Writes all of `bytes` to `fd`, retrying short writes; the `errno` of a failure, or `nil`.
-    private static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Int32? {
-        bytes.withUnsafeBytes { buffer -> Int32? in
-            guard let base = buffer.baseAddress else { return nil }
-            var written = 0
-            while written < buffer.count {
-                let count = write(fd, base + written, buffer.count - written)
-                if count > 0 {
-                    written += count
-                } else if count < 0, errno == EINTR {
-                    continue
-                } else {
-                    return count < 0 ? errno : EIO
-                }
-            }
-            return nil
         }
     }
 }
