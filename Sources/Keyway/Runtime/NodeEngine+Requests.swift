@@ -100,6 +100,7 @@ extension NodeEngine {
 
     private func finishResolve(_ ticket: UInt64, item: MutableItem?) {
         guard let request = resolveRequests.removeValue(forKey: ticket) else { return }
+        if let waiting = awaitingContacts.firstIndex(of: ticket) { awaitingContacts.remove(at: waiting) }
         request.timeout?.cancel()
         request.promise.succeed(item)
     }
@@ -113,7 +114,10 @@ extension NodeEngine {
         if core.isBootstrapped || !hasBootstrapSources { return eventLoop.makeSucceededFuture(true) }
         let promise = eventLoop.makePromise(of: Bool.self)
         bootstrapWaiters.append(promise)
-        let timer = eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { promise.succeed(false) }
+        let timer = eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
+            bootstrapWaiters.removeAll { $0.futureResult === promise.futureResult }
+            promise.succeed(false)
+        }
         promise.futureResult.whenComplete { _ in timer.cancel() }
         return promise.futureResult
     }
