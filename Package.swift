@@ -7,10 +7,14 @@ let package = Package(
     products: [
         .library(name: "KeywayCore", targets: ["KeywayCore"]),
         .library(name: "Keyway", targets: ["Keyway"]),
+        .executable(name: "keyway", targets: ["KeywayCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // libsodium from the system (Debian: libsodium-dev).
@@ -35,10 +39,26 @@ let package = Package(
                 .product(name: "Collections", package: "swift-collections"),
             ]
         ),
-        // The embedding API: identity on disk and (later) the SwiftNIO runtime.
+        // The embedding API: identity on disk and the SwiftNIO runtime around the core.
         .target(
             name: "Keyway",
-            dependencies: ["KeywayCore", "KeywayCrypto"]
+            dependencies: [
+                "KeywayCore", "KeywayCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The `keyway` command. The module is KeywayCLI, not `keyway`, so that its module file
+        // cannot clash with Keyway's on a case-insensitive file system; the binary is `keyway`.
+        .executableTarget(
+            name: "KeywayCLI",
+            dependencies: [
+                "Keyway", "KeywayCore", "KeywayCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/keyway"
         ),
         // Release-mode micro-benchmarks: `swift run -c release keyway-bench`.
         .executableTarget(
@@ -53,7 +73,16 @@ let package = Package(
                 .product(name: "Collections", package: "swift-collections"),
             ]
         ),
-        .testTarget(name: "KeywayTests", dependencies: ["Keyway", "KeywayCore"]),
+        // Depends on the command too, so `swift test` builds the binary the CLI tests run.
+        .testTarget(
+            name: "KeywayTests",
+            dependencies: [
+                "Keyway", "KeywayCore", "KeywayCrypto", "KeywayCLI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

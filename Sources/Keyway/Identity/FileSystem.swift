@@ -4,8 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// The few POSIX file operations the identity store needs, with `errno` turned into
-/// ``IdentityError``: path splitting, directory creation and durability, file kinds.
+/// The few POSIX file operations the identity store and the contacts file need, with `errno`
+/// turned into ``IdentityError``: path splitting, directory creation and durability, file kinds,
+/// complete writes.
 enum FileSystem {
     /// The permission bits of `st_mode` (owner, group, others, and setuid, setgid, sticky).
     static let permissionBits: UInt32 = 0o7777
@@ -89,5 +90,23 @@ enum FileSystem {
             if code == EINVAL || code == ENOTSUP { return }
             throw .systemError(path: path, operation: "sync directory", code: code)
         }
+    }
+
+    /// Writes all of `buffer` to `fd`, retrying short and interrupted writes; the `errno` of a
+    /// failure, or `nil`.
+    static func writeAll(_ buffer: UnsafeRawBufferPointer, to fd: Int32) -> Int32? {
+        guard let base = buffer.baseAddress else { return nil }
+        var written = 0
+        while written < buffer.count {
+            let count = write(fd, base + written, buffer.count - written)
+            if count > 0 {
+                written += count
+            } else if count < 0, errno == EINTR {
+                continue
+            } else {
+                return count < 0 ? errno : EIO
+            }
+        }
+        return nil
     }
 }

@@ -79,7 +79,7 @@ enum IdentityFileWriter {
         if fchmod(fd, mode_t(IdentityStore.fileMode)) != 0 {
             failure = .systemError(path: path, operation: "chmod", code: errno)
         }
-        if failure == nil, let code = writeAll(contents, to: fd) {
+        if failure == nil, let code = contents.withUnsafeBytes({ FileSystem.writeAll($0, to: fd) }) {
             failure = .systemError(path: path, operation: "write", code: code)
         }
         if failure == nil, fsync(fd) != 0 {
@@ -91,25 +91,6 @@ enum IdentityFileWriter {
         if let failure {
             _ = unlink(path)
             throw failure
-        }
-    }
-
-    /// Writes all of `contents` to `fd`, retrying short writes; the `errno` of a failure, or `nil`.
-    private static func writeAll(_ contents: SecureBytes, to fd: Int32) -> Int32? {
-        contents.withUnsafeBytes { buffer -> Int32? in
-            guard let base = buffer.baseAddress else { return nil }
-            var written = 0
-            while written < buffer.count {
-                let count = write(fd, base + written, buffer.count - written)
-                if count > 0 {
-                    written += count
-                } else if count < 0, errno == EINTR {
-                    continue
-                } else {
-                    return count < 0 ? errno : EIO
-                }
-            }
-            return nil
         }
     }
 }

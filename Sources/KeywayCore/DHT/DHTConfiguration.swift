@@ -94,6 +94,10 @@ public struct DHTConfiguration: Sendable {
 
     /// `v` in every message: two letters and two version bytes (BEP 5 convention).
     public var clientVersion: [UInt8] = Array("KW".utf8) + [0, 1]
+    /// Mark every query `ro: 1` (BEP 43), so that peers do not add this node to their routing
+    /// tables. For short-lived clients (a one-shot `keyway resolve`): otherwise each one leaves
+    /// a dead contact behind that slows other nodes' lookups by a query timeout.
+    public var readOnly = false
 
     /// The defaults above.
     public init() {}

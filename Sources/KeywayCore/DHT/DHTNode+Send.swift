@@ -14,7 +14,7 @@ extension DHTNode {
         deadlines.insert(Deadline(at: deadline, serial: nextSerial, transactionID: transactionID))
         let message = KRPCMessage(
             transactionID: [UInt8(transactionID >> 8), UInt8(transactionID & 0xff)],
-            body: .query(query), clientVersion: configuration.clientVersion)
+            body: .query(query), clientVersion: configuration.clientVersion, readOnly: configuration.readOnly)
         outgoing.append(Datagram(endpoint: endpoint, payload: message.encoded()))
         statistics.queriesSent += 1
         return true

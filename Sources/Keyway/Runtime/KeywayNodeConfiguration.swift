@@ -1,0 +1,65 @@
+import KeywayCore
+import KeywayCrypto
+import Logging
+import NIOCore
+
+/// Everything a ``KeywayNode`` needs to start, and every limit of the runtime, each named with
+/// the reason for its default. The DHT's own limits are in ``dht``.
+public struct KeywayNodeConfiguration: Sendable {
+    /// The node's permanent identity (see ``IdentityStore``).
+    public var keyPair: Ed25519.KeyPair
+    /// Where to bind the one UDP socket. `[::]` (the default) with ``dualStack`` serves IPv4 and
+    /// IPv6 on one socket; port 0 picks a free port (read it back from ``KeywayNode/localEndpoint``).
+    public var listen = KeywayNodeConfiguration.defaultListen
+    /// With ``listen`` at `[::]`: also serve IPv4 on the same socket (`IPV6_V6ONLY` off). When
+    /// the host has no IPv6 at all, the node falls back to `0.0.0.0`.
+    public var dualStack = true
+    /// First contacts. None: the node is a seed itself (or rejoins through ``contactsFile``).
+    public var seeds: [DHTSeed] = []
+    /// Endpoints to publish in addition to the ones the node finds itself (a port forward, a
+    /// public address), most preferred first.
+    public var announce: [Endpoint] = []
+    /// Where the routing table is saved on stop (and every ``contactsSaveInterval``) and loaded
+    /// on start; `nil` keeps no state on disk.
+    public var contactsFile: String?
+    /// Contacts loaded from ``contactsFile`` at most. A full routing table of 160 buckets of 8 is
+    /// 1280; more would only be dead weight.
+    public var maximumSavedContacts = 2048
+    /// How often the routing table is also saved while running, so a crash loses little;
+    /// `nil`: only on stop.
+    public var contactsSaveInterval: Duration? = .seconds(5 * 60)
+    /// Publish this node's endpoint record by itself: at start, when bootstrapped, and whenever
+    /// the set of reachable endpoints changes. Off: only ``KeywayNode/publish()`` publishes.
+    public var publishAutomatically = true
+    /// How often a node bound to a wildcard address looks at its interfaces again, so a new
+    /// address (a DHCP renewal, a moved container) is published within this time.
+    public var interfaceScanInterval: Duration = .seconds(30)
+    /// How often the node checks that its record is stored on as many nodes as it could be
+    /// (the replication factor, or all it knows when it knows fewer) and re-puts it when not:
+    /// a seed that published alone gets its record onto the nodes that joined since.
+    public var replicationCheckInterval: Duration = .seconds(10)
+    /// Longest datagram received; KRPC messages stay under 1500 bytes (BEP 44 values are at
+    /// most 1000), so anything longer is not for us.
+    public var maximumDatagramSize = 2048
+    /// Datagrams read from the socket per wake-up before other work gets a turn.
+    public var datagramsPerRead = 16
+    /// Events buffered for each ``KeywayNode/events()`` consumer that falls behind; the oldest
+    /// are dropped beyond this.
+    public var eventBufferSize = 256
+    /// Limits of endpoint records, published and resolved.
+    public var recordLimits = EndpointRecordLimits()
+    /// The DHT core's limits and timers (republish interval, query timeout, ...).
+    public var dht = DHTConfiguration()
+    /// Where the node's socket and timers run; `nil`: NIO's shared singleton group.
+    public var eventLoopGroup: (any EventLoopGroup)?
+    /// Where the node logs; every message carries the node's key as `node` metadata.
+    public var logger = Logger(label: "keyway")
+
+    /// `[::]:0`: every address, both families, any free port.
+    public static let defaultListen = Endpoint(address: .v6(high: 0, low: 0), port: 0)
+
+    /// A configuration for `keyPair` with every default.
+    public init(keyPair: Ed25519.KeyPair) {
+        self.keyPair = keyPair
+    }
+}

@@ -1,0 +1,158 @@
+import KeywayCore
+import KeywayCrypto
+import Logging
+import NIOCore
+
+/// The core inside its event loop: the one channel handler of the node's UDP socket.
+///
+/// Confinement: the engine, and so the ``DHTNode`` it owns, is touched only on the channel's
+/// event loop: by NIO's callbacks, by the timer (scheduled on that loop) and by ``KeywayNode``
+/// through `eventLoop.submit` with a `NIOLoopBound` reference, which checks the loop on every
+/// access. There are no locks and no other threads; async callers wait on promises.
+///
+/// Driving (the core's contract): after every call into the core the engine drains
+/// ``DHTNode/pollTransmit()`` (writes, flushed once per batch of reads) and
+/// ``DHTNode/pollEvent()``, then re-arms its single timer from ``DHTNode/nextTimeout()``. The
+/// timer is moved only when the core's deadline becomes earlier than the armed one; firing early
+/// is harmless to the core, so a busy node does not reschedule per datagram.
+final class NodeEngine: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    var core: DHTNode
+    let configuration: KeywayNodeConfiguration
+    let clock: RuntimeClock
+    let eventLoop: any EventLoop
+    var logger: Logger
+    var running = true
+
+    // Socket.
+    var context: ChannelHandlerContext?
+    var family = SocketFamily.ipv4
+    var boundEndpoint = KeywayNodeConfiguration.defaultListen
+    /// Datagrams the core wanted sent where this socket cannot send (the other family).
+    var unsendable = 0
+
+    // Timer.
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: Instant?
+    var upkeep: Scheduled<Void>?
+
+    // Requests from async callers (see NodeEngine+Requests.swift).
+    var nextTicket: UInt64 = 0
+    var resolveRequests: [UInt64: ResolveRequest] = [:]
+    var resolveOperations: [OperationID: [UInt64]] = [:]
+    var awaitingContacts: [UInt64] = []
+    var bootstrapWaiters: [EventLoopPromise<Bool>] = []
+    var publishRequests: [OperationID: EventLoopPromise<PublishResult>] = [:]
+    var subscribers: [UInt64: AsyncStream<KeywayEvent>.Continuation] = [:]
+    /// Whether the node has seeds or restored contacts to bootstrap from.
+    var hasBootstrapSources = false
+
+    // Publishing (see NodeEngine+Publishing.swift).
+    var interfaces: [IPAddress] = []
+    var reachable: [Endpoint] = []
+    /// Puts of our own record in flight.
+    var ownPuts: Set<OperationID> = []
+    /// Nodes our current record was last stored on (`nil`: not published yet).
+    var lastStoredOn: Int?
+    /// Routing table size when our record was last put.
+    var tableSizeAtLastPut = 0
+
+    init(configuration: KeywayNodeConfiguration, clock: RuntimeClock, seed: UInt64, eventLoop: any EventLoop) {
+        self.configuration = configuration
+        self.clock = clock
+        self.eventLoop = eventLoop
+        var logger = configuration.logger
+        logger[metadataKey: "node"] = "\(configuration.keyPair.publicKey.zBase32.prefix(8))"
+        self.logger = logger
+        core = DHTNode(keyPair: configuration.keyPair, configuration: configuration.dht, seed: seed, now: clock.now())
+    }
+
+    // MARK: Channel
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard running else { return }
+        let envelope = unwrapInboundIn(data)
+        guard let source = envelope.remoteAddress.endpoint else { return }
+        let payload = envelope.data.readableBytesView
+        core.handleDatagram(Array(payload), from: source, now: clock.now())
+        drain(flush: false)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // ICMP errors (port unreachable) surface here as read errors; they concern one peer,
+        // whose query will time out. The socket stays open.
+        logger.debug("socket error", metadata: ["error": "\(error)"])
+    }
+
+    // MARK: Driving the core
+
+    /// Sends what the core queued, handles its events (which may queue more), re-arms the timer.
+    func drain(flush: Bool) {
+        startResolvesAwaitingContacts()
+        var progressed = true
+        while progressed {
+            progressed = false
+            while let datagram = core.pollTransmit() {
+                send(datagram)
+                progressed = true
+            }
+            while let event = core.pollEvent() {
+                handle(event)
+                progressed = true
+            }
+        }
+        if flush { context?.flush() }
+        armTimer()
+    }
+
+    private func send(_ datagram: Datagram) {
+        guard let context, let address = SocketAddress.destination(for: datagram.endpoint, family: family) else {
+            unsendable += 1
+            return
+        }
+        var buffer = context.channel.allocator.buffer(capacity: datagram.payload.count)
+        buffer.writeBytes(datagram.payload)
+        context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: address, data: buffer)), promise: nil)
+    }
+
+    private func armTimer() {
+        guard running, let next = core.nextTimeout() else { return }
+        if let armed = timerDeadline, armed <= next { return }
+        timer?.cancel()
+        timerDeadline = next
+        timer = eventLoop.assumeIsolated().scheduleTask(deadline: clock.deadline(of: next)) { [self] in
+            timerFired()
+        }
+    }
+
+    private func timerFired() {
+        timer = nil
+        timerDeadline = nil
+        guard running else { return }
+        core.handleTimeout(now: clock.now())
+        drain(flush: true)
+    }
+
+    /// Stops the engine: no more timers or callbacks; every waiter is released.
+    /// Returns the routing table's contacts, to be saved.
+    func shutdown() -> [NodeContact] {
+        guard running else { return core.routingTable.allContacts.map(\.node) }
+        running = false
+        timer?.cancel()
+        timer = nil
+        upkeep?.cancel()
+        upkeep = nil
+        failAllRequests()
+        return core.routingTable.allContacts.map(\.node)
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Keyway
+import Logging
+
+/// `keyway demo`: a local mesh on loopback with real sockets, in one process.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run a local mesh on 127.0.0.1 with real UDP sockets and report what happened.",
+        discussion: """
+            Starts a seed and more nodes that bootstrap from it, has every node publish its \
+            record, resolves every key from another node, then moves one node to a new port \
+            (stopped, restarted with the same key and its saved routing table, no seeds) and \
+            resolves it again at its new address. Exit status 0 when every step succeeded.
+            """)
+
+    /// Fewest nodes that make a mesh worth showing.
+    static let minimumNodes = 3
+    /// Most nodes: each is a socket and a core in this one process.
+    static let maximumNodes = 500
+
+    @Option(name: .long, help: ArgumentHelp("Nodes in the mesh, the seed included (\(minimumNodes)-\(maximumNodes)).", valueName: "n"))
+    var nodes = 20
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard (DemoCommand.minimumNodes...DemoCommand.maximumNodes).contains(nodes) else {
+            throw ValidationError("--nodes must be between \(DemoCommand.minimumNodes) and \(DemoCommand.maximumNodes), got \(nodes)")
+        }
+    }
+
+    func run() async throws {
+        let logger = try logging.bootstrap(fallback: .critical, environment: ProcessInfo.processInfo.environment)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keyway-demo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var demo = DemoMesh(size: nodes, stateDirectory: directory.path, logger: logger)
+        let succeeded = await demo.run()
+        guard succeeded else { throw CommandFailure(status: CommandFailure.notFoundStatus, message: nil) }
+    }
+}

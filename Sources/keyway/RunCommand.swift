@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Keyway
+import KeywayCore
+
+/// `keyway run`: runs a node until SIGINT or SIGTERM.
+///
+/// Standard output carries a few lines meant for scripts and tests, each printed at once:
+/// `key: <z-base-32>` and `listening: <HOST:PORT>` at start, then `published: <seq> <endpoints>`
+/// when a new record has been put (endpoints comma-separated), and `bootstrapped: <contacts>` when it has joined.
+/// Logs go to standard error.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a node until SIGINT or SIGTERM.",
+        discussion: """
+            With no seed the node is a seed itself (or rejoins through the routing table it saved \
+            last time). Seeds come from --seed and from $KEYWAY_SEEDS (comma-separated); \
+            KEY@HOST:PORT checks the seed's key. The node publishes its endpoints (bound \
+            addresses, the address peers see, --announce) and republishes when they change.
+            """)
+
+    @OptionGroup var identity: IdentityOptions
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Where to listen (default [::]:0: all addresses, IPv4 and IPv6, any free port).", valueName: "host:port"))
+    var listen: String?
+
+    @Option(name: .long, help: ArgumentHelp("A first contact: HOST:PORT or KEY@HOST:PORT (repeatable).", valueName: "host:port"))
+    var seed: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("An endpoint to publish besides the ones found (repeatable).", valueName: "host:port"))
+    var announce: [String] = []
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = try logging.bootstrap(environment: environment)
+        let listen = try NodeArguments.listen(listen, fallback: KeywayNodeConfiguration.defaultListen)
+        let seeds = try NodeArguments.seeds(seed, environment: environment)
+        let announce = try NodeArguments.announce(announce)
+        let (path, keyPair) = try identity.loadOrCreate()
+
+        var configuration = KeywayNodeConfiguration(keyPair: keyPair)
+        configuration.listen = listen
+        configuration.seeds = seeds
+        configuration.announce = announce
+        configuration.contactsFile = ContactsFile.defaultPath(forIdentity: path)
+        configuration.logger = logger
+
+        let signals = Signals.termination()
+        let node: KeywayNode
+        do {
+            node = try await KeywayNode.start(configuration)
+        } catch {
+            throw NodeArguments.startFailure(error)
+        }
+        let events = await node.events()
+        Console.out("key: \(node.publicKey.zBase32)")
+        Console.out("listening: \(node.localEndpoint)")
+        if seeds.isEmpty {
+            logger.info("no seeds: this node is a seed; others join with --seed \(node.publicKey.zBase32)@HOST:\(node.localEndpoint.port)")
+        }
+        let printer = Task {
+            var lastPublished: Int64?
+            for await event in events {
+                switch event {
+                case let .published(record, _):
+                    // Once per record: puts of the same record again (republishing) are logged only.
+                    guard record.timestampMicroseconds != lastPublished else { continue }
+                    lastPublished = record.timestampMicroseconds
+                    Console.out("published: \(record.timestampMicroseconds) \(record.endpoints.map(\.description).joined(separator: ","))")
+                case let .bootstrapped(contacts):
+                    Console.out("bootstrapped: \(contacts)")
+                default:
+                    break
+                }
+            }
+        }
+        for await number in signals {
+            logger.info("shutting down", metadata: ["signal": "\(number)"])
+            break
+        }
+        await node.stop()
+        await printer.value
+    }
+}
