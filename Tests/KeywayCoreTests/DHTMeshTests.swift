@@ -148,6 +148,28 @@ import KeywayCrypto
         #expect(network.nodes[5].activeLookups == 0)
     }
 
+    @Test func deadNodesCostAFewRoundTripsNotAQueryTimeout() {
+        // Production timeouts (2 s) on a 10 ms network: a lookup must not wait for the dead.
+        var network = bootstrappedMesh(30, configuration: DHTConfiguration())
+        let owner = 11
+        let keyPair = network.nodes[owner].keyPair
+        network.with(owner) { node, now in node.putItem(.signed(by: keyPair, sequence: 9, encodedValue: value("alive")), now: now) }
+        network.run(for: .seconds(10))
+        // The owner's closest neighbours, which hold its record, die except one.
+        let holders = network.nodes[owner].routingTable.closest(to: network.nodes[owner].id, count: 6).compactMap { network.index[$0.endpoint] }
+        for n in holders.dropFirst() where n != 5 { network.down.insert(network.endpoints[n]) }
+        network.with(5) { node, now in node.getItem(publicKey: keyPair.publicKey, now: now) }
+        network.run(for: .seconds(10))
+        let result = network.events[5].compactMap { event -> (MutableItem?, LookupStatistics)? in
+            if case let .itemResolved(_, _, item, statistics) = event { return (item, statistics) }
+            return nil
+        }
+        #expect(result.count == 1)
+        #expect(result.first?.0?.sequence == 9)
+        let duration = result.first?.1.duration ?? .seconds(99)
+        #expect(duration < .seconds(1), "resolve took \(duration) with dead nodes near the target")
+    }
+
     @Test func unreachableSeedsAreRetriedWithBackoff() {
         var network = InMemoryNetwork()
         network.addNode(number: 0)

@@ -23,6 +23,13 @@ public struct DHTConfiguration: Sendable {
 
     /// How long a query may go unanswered before it counts as failed.
     public var queryTimeout: Duration = .seconds(2)
+    /// A lookup stops waiting for a query after this many smoothed round-trip times: the query
+    /// is "stalled", frees its slot and no longer holds the lookup open, though a late answer is
+    /// still used. The node is only penalised when ``queryTimeout`` passes. This is what keeps a
+    /// dead or moved node from adding a whole timeout to every lookup near it.
+    public var lookupStallRTTMultiplier = 4.0
+    /// The shortest stall wait, whatever the measured round-trip time.
+    public var lookupStallMinimum: Duration = .milliseconds(100)
     /// Queries a lookup keeps in flight at once (Kademlia's alpha).
     public var lookupParallelism = 3
     /// Closest responders a lookup must hear from before it ends (normally the bucket size).

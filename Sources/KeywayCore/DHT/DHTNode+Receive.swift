@@ -143,6 +143,10 @@ extension DHTNode {
             }
             routingTable.recordFailure(of: expected, now: now)
         }
+        let sample = now - query.sentAt
+        // RFC 6298: the first sample is taken as it is, later ones are averaged in.
+        smoothedRTT = rttSamples == 0 ? sample : smoothedRTT * 0.875 + sample * 0.125
+        rttSamples += 1
         let responder = NodeContact(id: response.id, endpoint: source)
         execute(routingTable.observe(responder, responded: true, now: now), now: now)
         if let observed = message.observedEndpoint { recordObservedEndpoint(observed, reportedBy: response.id) }
@@ -154,7 +158,7 @@ extension DHTNode {
                 lookup.recordFailure(endpoint: source, timedOut: false)
             } else {
                 let item = verifiedItem(in: response, for: lookup)
-                let depth = lookup.recordResponse(from: response.id, token: response.token, sequence: item?.sequence ?? response.sequence) ?? 1
+                let depth = lookup.recordResponse(from: response.id, at: source, token: response.token, sequence: item?.sequence ?? response.sequence) ?? 1
                 if let item, item.sequence > (lookup.best?.sequence ?? .min) {
                     lookup.best = item
                     lookup.bestDepth = depth

@@ -10,8 +10,14 @@ extension DHTNode {
         nextTransactionID = transactionID &+ 1
         nextSerial += 1
         let deadline = now + configuration.queryTimeout
-        pending[transactionID] = PendingQuery(destination: endpoint, expectedID: expectedID, purpose: purpose, deadline: deadline, serial: nextSerial)
+        pending[transactionID] = PendingQuery(destination: endpoint, expectedID: expectedID, purpose: purpose, deadline: deadline, serial: nextSerial, sentAt: now)
         deadlines.insert(Deadline(at: deadline, serial: nextSerial, transactionID: transactionID))
+        if case .lookup = purpose {
+            let wait = max(configuration.lookupStallMinimum, smoothedRTT * configuration.lookupStallRTTMultiplier)
+            if wait < configuration.queryTimeout {
+                deadlines.insert(Deadline(at: now + wait, serial: nextSerial, transactionID: transactionID, isStall: true))
+            }
+        }
         let message = KRPCMessage(
             transactionID: [UInt8(transactionID >> 8), UInt8(transactionID & 0xff)],
             body: .query(query), clientVersion: configuration.clientVersion, readOnly: configuration.readOnly)

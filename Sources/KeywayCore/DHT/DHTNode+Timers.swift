@@ -18,6 +18,13 @@ extension DHTNode {
             deadlines.removeMin()
             // Answered queries leave stale heap entries behind; the serial tells them apart.
             guard let query = pending[first.transactionID], query.serial == first.serial else { continue }
+            if first.isStall {
+                if case let .lookup(operation) = query.purpose {
+                    lookups[operation]?.recordStall(endpoint: query.destination)
+                    advance(operation, now: now)
+                }
+                continue
+            }
             pending.removeValue(forKey: first.transactionID)
             statistics.queryTimeouts += 1
             if let expected = query.expectedID { routingTable.recordFailure(of: expected, now: now) }

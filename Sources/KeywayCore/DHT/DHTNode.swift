@@ -46,6 +46,10 @@ public struct DHTNode: Sendable {
     var deadlines = Heap<Deadline>()
     var nextTransactionID: UInt16
     var nextSerial: UInt64 = 0
+    /// Smoothed round-trip time of answered queries (RFC 6298-style average), for stall waits.
+    var smoothedRTT: Duration
+    /// Round-trip samples taken so far.
+    var rttSamples = 0
     var nextOperation: UInt64 = 1
 
     var lookups: [OperationID: Lookup] = [:]
@@ -73,6 +77,7 @@ public struct DHTNode: Sendable {
         self.peers = PeerStore(configuration: configuration)
         self.rateLimiter = QueryRateLimiter(configuration: configuration)
         self.nextMaintenance = now + configuration.maintenanceInterval
+        self.smoothedRTT = configuration.queryTimeout / 4
     }
 
     // MARK: Polling
@@ -173,12 +178,15 @@ public struct DHTNode: Sendable {
         var purpose: QueryPurpose
         var deadline: Instant
         var serial: UInt64
+        var sentAt: Instant
     }
 
     struct Deadline: Comparable, Sendable {
         var at: Instant
         var serial: UInt64
         var transactionID: UInt16
+        /// A stall wait of a lookup query rather than its timeout.
+        var isStall = false
         static func < (lhs: Deadline, rhs: Deadline) -> Bool { (lhs.at, lhs.serial) < (rhs.at, rhs.serial) }
     }
 

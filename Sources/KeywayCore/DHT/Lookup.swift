@@ -5,7 +5,9 @@
 /// `parallelism` at a time; responders add the nodes they know. The lookup ends when every one of
 /// the `resultCount` closest live candidates has answered (or none is left to ask), when it has
 /// sent `queryLimit` queries, or when its caller cancels it. Failed candidates drop out of
-/// the "closest live" set, so a dead node delays a lookup by at most one query timeout.
+/// the "closest live" set. A query unanswered after a few round-trip times is "stalled": it
+/// frees its slot and stops holding the lookup open (its late answer is still used), so a dead
+/// or moved node delays a lookup by a few round trips, not by a whole query timeout.
 struct Lookup: Sendable {
     /// Why the lookup runs, and what it collects.
     enum Purpose: Sendable, Equatable {
@@ -23,7 +25,7 @@ struct Lookup: Sendable {
         var salt: [UInt8]
     }
 
-    enum CandidateState: Sendable, Equatable { case fresh, inFlight, responded, failed }
+    enum CandidateState: Sendable, Equatable { case fresh, inFlight, stalled, responded, failed }
 
     struct Candidate: Sendable {
         var node: NodeContact
@@ -70,7 +72,8 @@ struct Lookup: Sendable {
     /// Adds newly learned nodes, keeping the list sorted and bounded.
     mutating func add(_ nodes: [NodeContact], depth: Int) {
         for node in nodes {
-            if candidates.contains(where: { $0.node.id == node.id || $0.node.endpoint == node.endpoint }) { continue }
+            // The same ID at another endpoint is a node that moved: worth asking there too.
+            if candidates.contains(where: { $0.node.endpoint == node.endpoint }) { continue }
             let distance = node.id.distance(to: target)
             if candidates.count >= candidateLimit, let last = candidates.last, !(distance < last.distance) { continue }
             var position = candidates.count
@@ -90,7 +93,7 @@ struct Lookup: Sendable {
         for index in candidates.indices {
             guard inFlight < parallelism, queriesSent < queryLimit, live < resultCount else { break }
             switch candidates[index].state {
-            case .failed: continue
+            case .failed, .stalled: continue
             case .responded, .inFlight: live += 1
             case .fresh:
                 live += 1
@@ -108,7 +111,7 @@ struct Lookup: Sendable {
         if inFlight > 0 { return false }
         if queriesSent >= queryLimit { return true }
         var live = 0
-        for candidate in candidates where candidate.state != .failed {
+        for candidate in candidates where candidate.state != .failed && candidate.state != .stalled {
             if candidate.state == .fresh { return false }
             live += 1
             if live >= resultCount { break }
@@ -116,24 +119,34 @@ struct Lookup: Sendable {
         return true
     }
 
-    /// Records an answer from `nodeID`; returns its depth, or `nil` if it was not asked.
+    /// Records an answer from `nodeID` at `endpoint`; returns its depth, or `nil` if it was not asked.
     @discardableResult
-    mutating func recordResponse(from nodeID: NodeID, token: [UInt8]?, sequence: Int64?) -> Int? {
-        guard let index = candidates.firstIndex(where: { $0.node.id == nodeID && $0.state == .inFlight }) else { return nil }
+    mutating func recordResponse(from nodeID: NodeID, at endpoint: Endpoint, token: [UInt8]?, sequence: Int64?) -> Int? {
+        guard let index = candidates.firstIndex(where: {
+            $0.node.id == nodeID && $0.node.endpoint == endpoint && ($0.state == .inFlight || $0.state == .stalled)
+        }) else { return nil }
+        if candidates[index].state == .inFlight { inFlight -= 1 }
         candidates[index].state = .responded
         candidates[index].token = token
         candidates[index].returnedSequence = sequence
-        inFlight -= 1
         responses += 1
         return candidates[index].depth
     }
 
     /// Records that the query to the node at `endpoint` failed (timeout or error).
     mutating func recordFailure(endpoint: Endpoint, timedOut: Bool) {
-        guard let index = candidates.firstIndex(where: { $0.node.endpoint == endpoint && $0.state == .inFlight }) else { return }
+        guard let index = candidates.firstIndex(where: { $0.node.endpoint == endpoint && ($0.state == .inFlight || $0.state == .stalled) }) else { return }
+        if candidates[index].state == .inFlight { inFlight -= 1 }
         candidates[index].state = .failed
-        inFlight -= 1
         if timedOut { timeouts += 1 }
+    }
+
+    /// Records that the query to `endpoint` has waited its stall time: it stops counting as in
+    /// flight and stops holding the lookup open, but a late answer is still taken.
+    mutating func recordStall(endpoint: Endpoint) {
+        guard let index = candidates.firstIndex(where: { $0.node.endpoint == endpoint && $0.state == .inFlight }) else { return }
+        candidates[index].state = .stalled
+        inFlight -= 1
     }
 
     /// The closest nodes that answered, nearest first.
