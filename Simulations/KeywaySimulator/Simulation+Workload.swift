@@ -48,7 +48,7 @@ extension Simulation {
             metrics.moves[index].outcome = .fresh(now - metrics.moves[index].at)
             nodes[target].openMove = nil
         case let .check(pair):
-            finishCheckResolve(Int(pair), item: valid ? item : nil)
+            finishCheckResolve(Int(pair), item: valid ? item : nil, statistics: statistics)
         }
     }
 
@@ -100,7 +100,7 @@ extension Simulation {
 
     /// Passes the pair if the newest record with the current endpoints came back; otherwise
     /// retries each second until the bound, then fails it.
-    private mutating func finishCheckResolve(_ pair: Int, item: MutableItem?) {
+    private mutating func finishCheckResolve(_ pair: Int, item: MutableItem?, statistics: LookupStatistics) {
         let (resolver, target, started, done) = checkPairs[pair]
         guard !done else { return }
         let node = nodes[Int(target)]
@@ -117,11 +117,64 @@ extension Simulation {
             return
         } else {
             metrics.checkFailed += 1
-            checker.fail("convergence: node \(resolver) could not resolve node \(target)'s current record within \(DurationText.format(options.workload.checkBound)) (got seq \(item.map { String($0.sequence) } ?? "none"), want \(node.latestSequence))")
+            checker.fail("convergence: node \(resolver) could not resolve node \(target)'s current record within \(DurationText.format(options.workload.checkBound)) (got seq \(item.map { String($0.sequence) } ?? "none"), want \(node.latestSequence)); \(replicaReport(of: Int(target))); last lookup: \(statistics.queries) queries, \(statistics.responses) responses, \(statistics.timeouts) timeouts; \(tableReport(of: Int(resolver))); \(oracleLookup(from: Int(resolver), of: Int(target)))")
         }
         checkPairs[pair].done = true
         checkRemaining -= 1
         if checkRemaining == 0 { finished = true }
+    }
+
+    /// Where the target's record lives now: for the diagnosis of a failed pair.
+    func replicaReport(of target: Int) -> String {
+        let id = nodes[target].id
+        var holders: [(rank: Int, sequence: Int64)] = []
+        let byDistance = (0..<options.nodes).filter { cores[$0] != nil }.sorted { nodes[$0].id.distance(to: id) < nodes[$1].id.distance(to: id) }
+        for (rank, index) in byDistance.enumerated() {
+            if case let .mutable(item)? = cores[index]!.store.item(for: id, now: now) { holders.append((rank, item.sequence)) }
+        }
+        let newest = holders.filter { $0.sequence >= nodes[target].latestSequence }.map(\.rank)
+        return "\(holders.count) live nodes hold a version, the newest at distance ranks \(newest.prefix(12)) among live nodes"
+    }
+
+    /// How much of a node's routing table is still reachable: for the diagnosis of a failed pair.
+    func tableReport(of index: Int) -> String {
+        guard let core = cores[index] else { return "resolver offline" }
+        let contacts = core.routingTable.allContacts
+        let reachable = contacts.filter { contact in network.owner(of: contact.node.endpoint).map { nodes[$0].id == contact.node.id } ?? false }
+        return "resolver \(index) (\(nodes[index].isReady ? "ready" : "not bootstrapped"), incarnation \(nodes[index].incarnation)) has \(contacts.count) contacts, \(reachable.count) reachable, \(core.activeLookups) lookups, \(core.pendingQueries) queries pending"
+    }
+
+    /// An ideal lookup over the current routing tables (no loss, no timeouts): for the
+    /// diagnosis of a failed pair, it tells a routing-table hole from a network problem.
+    func oracleLookup(from resolver: Int, of target: Int) -> String {
+        let id = nodes[target].id
+        guard let start = cores[resolver]?.routingTable.closest(to: id, count: configuration.lookupResultCount) else { return "" }
+        var candidates: [NodeContact] = []
+        var queried = Set<NodeID>(), dead = Set<NodeID>()
+        func add(_ list: [NodeContact]) {
+            for contact in list where !candidates.contains(where: { $0.id == contact.id }) { candidates.append(contact) }
+            candidates.sort { $0.id.distance(to: id) < $1.id.distance(to: id) }
+        }
+        add(start)
+        var steps = 0
+        while steps < 200 {
+            let live = candidates.filter { !dead.contains($0.id) }.prefix(configuration.lookupResultCount)
+            guard let next = live.first(where: { !queried.contains($0.id) }) else { break }
+            steps += 1
+            queried.insert(next.id)
+            guard let owner = network.owner(of: next.endpoint), nodes[owner].id == next.id, let core = cores[owner] else {
+                dead.insert(next.id)
+                continue
+            }
+            add(core.routingTable.closest(to: id, count: configuration.bucketSize))
+        }
+        let live = candidates.filter { !dead.contains($0.id) }.prefix(configuration.lookupResultCount)
+        let holders = live.filter { contact in
+            guard let owner = network.owner(of: contact.endpoint), let core = cores[owner] else { return false }
+            if case .mutable? = core.store.item(for: id, now: now) { return true }
+            return false
+        }.count
+        return "oracle lookup: \(steps) queries, \(dead.count) dead, \(holders) of its final \(live.count) hold the record"
     }
 
     // MARK: Audits
