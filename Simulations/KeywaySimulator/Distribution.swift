@@ -3,14 +3,15 @@ import KeywayCore
 
 /// A named law for random durations (session lengths, downtimes), fixed by its mean.
 ///
-/// Measurements of deployed DHTs (Stutzbach & Rejaie, IMC 2006) found session lengths
-/// heavy-tailed, fitting Weibull or log-normal better than exponential; all are offered.
+/// Measurements of deployed DHTs found session lengths short on average but heavy-tailed
+/// (Falkner et al., IMC 2007, on Azureus) and Weibull-distributed (Steiner et al., IEEE/ACM
+/// ToN 2009, on KAD); exponential, the textbook assumption, is offered beside them.
 public enum DistributionKind: String, Sendable, CaseIterable, Equatable {
     /// Memoryless: P(X > x) = exp(-x / mean).
     case exponential
     /// Pareto with shape 2 (finite mean, infinite variance): many short sessions, a few very long.
     case pareto
-    /// Weibull with shape 0.5, as measured for Kad and Mainline sessions.
+    /// Weibull with shape 0.5: a heavy tail, the family Steiner et al. fit to KAD sessions.
     case weibull
     /// Log-normal with sigma 1.
     case lognormal
