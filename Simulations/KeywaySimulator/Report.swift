@@ -92,7 +92,7 @@ public enum Report {
     /// Success, newest-record rate and freshness over the measurement phase.
     public static func churnChart(_ result: SimulationResult) -> SVGChart {
         let maxFreshness = max(result.series.map(\.freshnessP50Ms).max() ?? 0, 1)
-        return SVGChart(
+        var chart = SVGChart(
             title: "Under churn (\(result.summary.nodes) nodes): success and freshness over time",
             xLabel: "seconds into the measurement phase",
             yLabel: "rate (freshness p50 scaled: 1 = \(fmt(maxFreshness)) ms)",
@@ -102,6 +102,8 @@ public enum Report {
                 SVGChart.Series(name: "freshness p50 (scaled)", colour: "#d62728", points: result.series.filter { $0.moves > 0 }.map { ($0.seconds, $0.freshnessP50Ms / maxFreshness) }),
             ],
             yRange: 0...1.05)
+        chart.legendAtBottom = true
+        return chart
     }
 
     /// Writes `summary.json` (the full result), `summary.md`, `latency-cdf.svg` and

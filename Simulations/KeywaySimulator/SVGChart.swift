@@ -34,6 +34,8 @@ public struct SVGChart: Sendable {
     public var yRange: ClosedRange<Double>?
     /// Plot the horizontal axis on a log10 scale.
     public var logX = false
+    /// Put the legend in the bottom left corner (for lines that run along the top).
+    public var legendAtBottom = false
 
     private let width = 720.0, height = 420.0
     private let left = 70.0, right = 20.0, top = 40.0, bottom = 60.0
@@ -74,10 +76,12 @@ public struct SVGChart: Sendable {
             svg += "<line x1=\"\(f(left))\" y1=\"\(f(py(tick)))\" x2=\"\(f(width - right))\" y2=\"\(f(py(tick)))\" stroke=\"#e4e4e4\"/>\n"
             svg += "<text x=\"\(f(left - 6))\" y=\"\(f(py(tick) + 4))\" text-anchor=\"end\">\(SVGChart.label(tick))</text>\n"
         }
-        let xTicks = logX ? Array(stride(from: floor(xMin), through: ceil(xMax), by: 1)) : SVGChart.ticks(xMin, xMax)
+        let xTicks = logX
+            ? stride(from: floor(xMin), through: ceil(xMax), by: 1).flatMap { decade in [1.0, 2, 5].map { decade + log10($0) } }
+            : SVGChart.ticks(xMin, xMax)
         for tick in xTicks where tick >= xMin && tick <= xMax {
             svg += "<line x1=\"\(f(pxRaw(tick)))\" y1=\"\(f(top))\" x2=\"\(f(pxRaw(tick)))\" y2=\"\(f(top + plotH))\" stroke=\"#f0f0f0\"/>\n"
-            let text = logX ? SVGChart.label(pow(10, tick)) : SVGChart.label(tick)
+            let text = logX ? SVGChart.label((pow(10, tick) * 1000).rounded() / 1000) : SVGChart.label(tick)
             svg += "<text x=\"\(f(pxRaw(tick)))\" y=\"\(f(top + plotH + 16))\" text-anchor=\"middle\">\(text)</text>\n"
         }
         svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"#444\"/>\n"
@@ -99,7 +103,7 @@ public struct SVGChart: Sendable {
         }
         // Legend.
         for (index, line) in series.enumerated() {
-            let y = top + 14 + Double(index) * 16
+            let y = legendAtBottom ? top + plotH - 10 - Double(series.count - 1 - index) * 16 : top + 14 + Double(index) * 16
             svg += "<line x1=\"\(f(left + 10))\" y1=\"\(f(y - 4))\" x2=\"\(f(left + 30))\" y2=\"\(f(y - 4))\" stroke=\"\(line.colour)\" stroke-width=\"2\"/>\n"
             svg += "<text x=\"\(f(left + 36))\" y=\"\(f(y))\">\(escape(line.name))</text>\n"
         }
