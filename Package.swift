@@ -7,7 +7,9 @@ let package = Package(
     products: [
         .library(name: "KeywayCore", targets: ["KeywayCore"]),
         .library(name: "Keyway", targets: ["Keyway"]),
+        .library(name: "KeywaySimulator", targets: ["KeywaySimulator"]),
         .executable(name: "keyway", targets: ["KeywayCLI"]),
+        .executable(name: "keyway-sim", targets: ["keyway-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -65,6 +67,24 @@ let package = Package(
             name: "keyway-bench",
             dependencies: ["KeywayCore", "KeywayCrypto"]
         ),
+        // The discrete-event simulator: many cores on a virtual clock and network, one seed.
+        .target(
+            name: "KeywaySimulator",
+            dependencies: [
+                "KeywayCore", "KeywayCrypto",
+                .product(name: "Collections", package: "swift-collections"),
+            ],
+            path: "Simulations/KeywaySimulator"
+        ),
+        // `keyway-sim`: the simulator's command line.
+        .executableTarget(
+            name: "keyway-sim",
+            dependencies: [
+                "KeywaySimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Simulations/keyway-sim"
+        ),
         .testTarget(name: "KeywayCryptoTests", dependencies: ["KeywayCrypto"]),
         .testTarget(
             name: "KeywayCoreTests",
@@ -83,6 +103,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "KeywaySimulatorTests", dependencies: ["KeywaySimulator", "KeywayCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -147,9 +147,11 @@ import KeywayCrypto
         var node = DHTNode(keyPair: try Ed25519.KeyPair(seed: [UInt8](repeating: 2, count: 32)), configuration: configuration, seed: 1, now: .zero)
         let flooder = Endpoint(address: .v4(0x7f00_0002), port: 1)
         let honest = Endpoint(address: .v4(0x7f00_0002), port: 2)
-        let ping = KRPCMessage(transactionID: [1, 1], body: .query(.ping(id: NodeID(bytes: [UInt8](repeating: 7, count: 20))!))).encoded()
+        func ping(from source: Endpoint) -> [UInt8] {
+            KRPCMessage(transactionID: [1, 1], body: .query(.ping(id: NodeID(bytes: [UInt8](repeating: UInt8(source.port), count: 20))!))).encoded()
+        }
         func answers(from source: Endpoint, count: Int, at now: Instant) -> Int {
-            for _ in 0..<count { node.handleDatagram(ping, from: source, now: now) }
+            for _ in 0..<count { node.handleDatagram(ping(from: source), from: source, now: now) }
             var replies = 0
             while node.pollTransmit() != nil { replies += 1 }
             return replies

@@ -52,6 +52,14 @@ public struct ItemStore: Sendable {
         return entry.item
     }
 
+    /// Every mutable item held and not expired at `now`, in no particular order (for audits).
+    public func mutableItems(now: Instant) -> [MutableItem] {
+        entries.values.compactMap { entry in
+            guard entry.expires > now, case let .mutable(item) = entry.item else { return nil }
+            return item
+        }
+    }
+
     /// Stores a mutable item, applying every BEP 44 rule; returns the KRPC error to answer with.
     public mutating func put(_ item: MutableItem, cas: Int64?, now: Instant) -> KRPCError? {
         if item.encodedValue.count > DHTSpec.maximumValueLength {

@@ -45,8 +45,9 @@ public struct RoutingTable: Sendable {
     public enum Directive: Equatable, Sendable {
         /// Nothing.
         case none
-        /// Ping this questionable contact; if it fails, ``recordFailure(of:now:)`` will evict it
-        /// in favour of a replacement.
+        /// Ping this contact: a questionable one (if it fails, ``recordFailure(of:now:)`` will
+        /// evict it in favour of a replacement), or a known ID heard from a new endpoint (its
+        /// answer proves the move and updates the endpoint).
         case ping(NodeContact)
     }
 
@@ -94,10 +95,12 @@ public struct RoutingTable: Sendable {
                 var contact = buckets[index].contacts.remove(at: position)
                 if contact.node.endpoint != node.endpoint {
                     // Only an answer to our query (which we sent to that endpoint) proves the
-                    // new address; an unsolicited packet could be spoofed.
+                    // new address; an unsolicited packet could be spoofed. So ping the claimed
+                    // address: a node that moved is re-learnt by its answer (without this, peers
+                    // keep its dead address until it goes bad and is replaced).
                     guard responded else {
                         buckets[index].contacts.insert(contact, at: position)
-                        return .none
+                        return .ping(node)
                     }
                     contact.node.endpoint = node.endpoint
                 }
