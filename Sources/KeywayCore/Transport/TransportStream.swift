@@ -157,7 +157,8 @@ struct TransportStream: Sendable {
         highestReceived = max(highestReceived, end)
         if end > readOffset {
             for gap in received.gaps(in: max(offset, readOffset)..<end) {
-                let piece = data[Int(gap.lowerBound - offset)..<Int(gap.upperBound - offset)]
+                let start = data.startIndex
+                let piece = data[(start + Int(gap.lowerBound - offset))..<(start + Int(gap.upperBound - offset))]
                 if gap.lowerBound == readOffset {
                     events.append(.streamData(id, Array(piece)))
                     readOffset = gap.upperBound
