@@ -75,6 +75,8 @@ struct PeerSession: Sendable {
     var keepaliveAt: Instant?
     /// When the peer may next be reported unresponsive (resolve rate limit).
     var nextResolveAt: Instant?
+    /// Receiver probes sent since stream data last arrived (their interval doubles).
+    var probesSinceData = 0
     /// The last time anything happened, for idle expiry.
     var lastActivity: Instant
 

@@ -80,9 +80,11 @@ extension SessionManager {
             peers[slot]!.keepaliveAt = now + configuration.keepaliveTimeout
         }
         let packetNumber = TransportBytes.readLittleEndian(UInt64.self, plaintext, at: 0)
-        let parsed = withSink { manager, sink in
-            manager.peers[slot]!.connection.receive(packetNumber: packetNumber, plaintext: plaintext, now: now, sink: &sink)
+        let (parsed, streamData) = withSink { manager, sink in
+            let parsed = manager.peers[slot]!.connection.receive(packetNumber: packetNumber, plaintext: plaintext, now: now, sink: &sink)
+            return (parsed, sink.receivedStreamData)
         }
+        if streamData { peers[slot]!.probesSinceData = 0 }
         if !parsed { statistics.droppedBadFrames += 1 }
         flush(slot: slot, now: now)
     }

@@ -13,6 +13,7 @@ extension SessionManager {
         }
         if peer.current != nil, let (at, timer) = peer.connection.nextTimeout { timers.append((timer, at)) }
         if let unresponsive = unresponsiveDeadline(of: peer) { timers.append((.unresponsive, unresponsive)) }
+        if let probe = receiverProbeDeadline(of: peer) { timers.append((.receiverProbe, probe)) }
         let created = [peer.current?.createdAt, peer.previous?.createdAt, peer.next?.keys.createdAt].compactMap { $0 }
         if let oldest = created.min() { timers.append((.keyExpiry, oldest + configuration.rejectAfterTime)) }
         if peer.initiation == nil && !peer.connection.hasStreams {
@@ -35,6 +36,15 @@ extension SessionManager {
             due = since + max(configuration.unresponsiveAfter, probes)
         }
         return max(due, peer.nextResolveAt ?? due)
+    }
+
+    /// When a receiver probe is due: streams wait for the peer and nothing arrived for
+    /// ``TransportConfiguration/unresponsiveAfter``, doubling with each probe that brought no
+    /// stream data, up to ``TransportConfiguration/keepaliveTimeout``.
+    func receiverProbeDeadline(of peer: PeerSession) -> Instant? {
+        guard peer.current != nil, let last = peer.lastReceivedAt, peer.connection.isAwaitingStreamData else { return nil }
+        let delay = min(configuration.unresponsiveAfter * (1 << min(peer.probesSinceData, 16)), configuration.keepaliveTimeout)
+        return max(last, peer.lastSentAt ?? last) + delay
     }
 
     /// Fires every timer whose deadline is at or before `now`.
@@ -62,6 +72,10 @@ extension SessionManager {
         if let unresponsive = unresponsiveDeadline(of: peers[slot]!), unresponsive <= now {
             requestResolve(slot: slot, now: now)
             if peers[slot]!.initiation == nil { startHandshake(slot: slot, now: now) }
+        }
+        if let probe = receiverProbeDeadline(of: peers[slot]!), probe <= now {
+            peers[slot]!.probesSinceData += 1
+            peers[slot]!.connection.pingPending = true
         }
         flush(slot: slot, now: now)
         if let keepaliveAt = peers[slot]!.keepaliveAt, keepaliveAt <= now {

@@ -231,7 +231,8 @@ public struct SessionManager: Sendable {
 
     /// Runs `body` with an output sink for the reliable layer, then takes its output back.
     mutating func withSink<R>(_ body: (inout SessionManager, inout StreamConnection.Sink) -> R) -> R {
-        var sink = StreamConnection.Sink(events: Deque(), statistics: TransportStatistics(), nextStreamNumber: nextStreamNumber)
+        var sink = StreamConnection.Sink(
+            events: Deque(), statistics: TransportStatistics(), nextStreamNumber: nextStreamNumber, receivedStreamData: false)
         swap(&sink.events, &events)
         swap(&sink.statistics, &statistics)
         let result = body(&self, &sink)

@@ -8,6 +8,8 @@ extension StreamConnection {
         var statistics: TransportStatistics
         /// The next local stream number, shared by all sessions of the manager.
         var nextStreamNumber: UInt64
+        /// Whether a STREAM frame arrived.
+        var receivedStreamData = false
     }
 
     /// Takes the frames of authenticated packet `packetNumber`. Returns `false` if the frames
@@ -57,6 +59,7 @@ extension StreamConnection {
 
     /// STREAM data: finds or opens the stream, applies flow control, delivers in order.
     private mutating func onStreamFrame(wireID: UInt64, offset: UInt64, data: ArraySlice<UInt8>, fin: Bool, sink: inout Sink) {
+        sink.receivedStreamData = true
         guard let number = streamNumber(forIncoming: wireID, sink: &sink) else { return }
         let end = offset + UInt64(data.count)
         let growth = end > streams[number]!.highestReceived ? end - streams[number]!.highestReceived : 0

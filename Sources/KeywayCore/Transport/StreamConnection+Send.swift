@@ -14,7 +14,7 @@ extension StreamConnection {
 
     /// Whether a packet would carry something ack-eliciting (ignoring the congestion window).
     var hasElicitingWork: Bool {
-        if needsMaxData || !pendingResets.isEmpty || probesToSend > 0 { return true }
+        if needsMaxData || !pendingResets.isEmpty || probesToSend > 0 || pingPending { return true }
         let credit = peerMaxData - dataSent
         for stream in streams.values {
             if stream.needsMaxStreamData || !stream.lost.isEmpty || stream.needsFin { return true }
@@ -56,12 +56,13 @@ extension StreamConnection {
         if eliciting {
             writeControlFrames(into: &out, frames: &frames)
             writeStreamFrames(into: &out, frames: &frames, statistics: &statistics)
-            if frames.isEmpty && probesToSend > 0 {
+            if frames.isEmpty && (probesToSend > 0 || pingPending) {
                 TransportFrame.ping.encode(to: &out)
                 frames.append(.ping)
             }
         }
         if !frames.isEmpty {
+            pingPending = false
             let size = out.count + Self.packetOverhead
             sent.append(SentPacket(packetNumber: nextPacketNumber, sentAt: now, size: size, state: .inFlight, frames: frames))
             bytesInFlight += size

@@ -103,6 +103,8 @@ struct StreamConnection: Sendable {
     var dataConsumed: UInt64 = 0
     /// A MAX_DATA frame with ``localMaxData`` must be sent.
     var needsMaxData = false
+    /// A PING must be sent (a receiver's probe).
+    var pingPending = false
     /// RESET_STREAM frames to send.
     var pendingResets: [(wireID: UInt64, code: UInt64, finalSize: UInt64)] = []
 
@@ -219,6 +221,9 @@ struct StreamConnection: Sendable {
 
     /// Whether there are streams.
     var hasStreams: Bool { !streams.isEmpty }
+
+    /// Whether some stream still waits for the peer's bytes or end.
+    var isAwaitingStreamData: Bool { streams.values.contains { !$0.isReceiveDone } }
 
     /// A connection that starts over after the peer restarted: streams that never reached the
     /// peer carry on from their first byte (renumbered on the wire); the others are returned,

@@ -86,6 +86,9 @@ public enum TransportTimer: Sendable, Equatable {
     case lossDetection
     /// A delayed acknowledgement is due.
     case ackDelay
+    /// Streams wait for the peer's bytes and nothing arrived for a while: send a PING, which
+    /// also tells a peer that lost track of this node's move where it is now.
+    case receiverProbe
     /// The peer stopped answering while data waits: resolve its key and retry the handshake.
     case unresponsive
     /// Keys reached ``TransportConfiguration/rejectAfterTime``: zero and drop them.
