@@ -110,7 +110,7 @@ struct PeerSession: Sendable {
         if let oldest = connection.oldestInFlightSentAt, (lastReceivedAt ?? .zero) <= oldest {
             return oldest
         }
-        if let initiation, wanted || connection.hasElicitingWork {
+        if let initiation, wanted || connection.hasStreamWork {
             return initiation.firstAttemptAt
         }
         return nil

@@ -14,10 +14,16 @@ extension StreamConnection {
 
     /// Whether a packet would carry something ack-eliciting (ignoring the congestion window).
     var hasElicitingWork: Bool {
-        if needsMaxData || !pendingResets.isEmpty || probesToSend > 0 || pingPending { return true }
+        needsMaxData || probesToSend > 0 || pingPending || hasStreamWork
+            || streams.values.contains(where: \.needsMaxStreamData)
+    }
+
+    /// Whether stream bytes, ends or resets wait to be sent.
+    var hasStreamWork: Bool {
+        if !pendingResets.isEmpty { return true }
         let credit = peerMaxData - dataSent
         for stream in streams.values {
-            if stream.needsMaxStreamData || !stream.lost.isEmpty || stream.needsFin { return true }
+            if !stream.lost.isEmpty || stream.needsFin { return true }
             if stream.newDataLimit(sessionCredit: credit) > stream.sentOffset { return true }
         }
         return false

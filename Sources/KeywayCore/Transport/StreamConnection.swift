@@ -210,9 +210,9 @@ struct StreamConnection: Sendable {
 
     // MARK: State for the session manager
 
-    /// Whether ack-eliciting data is in flight or waiting to be sent: the peer is expected to
-    /// answer.
-    var isAwaitingPeer: Bool { packetsInFlight > 0 || hasElicitingWork }
+    /// Whether ack-eliciting packets are in flight or stream data waits to be sent: the peer
+    /// is expected to answer. (Flow-control updates alone do not count.)
+    var isAwaitingPeer: Bool { packetsInFlight > 0 || hasStreamWork }
 
     /// When the oldest in-flight packet was sent.
     var oldestInFlightSentAt: Instant? {
