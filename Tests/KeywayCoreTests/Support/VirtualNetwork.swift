@@ -51,7 +51,7 @@ struct VirtualNetwork<Core: PollDrivenCore> {
     /// Datagrams delivered, and dropped (lost, or sent to an endpoint nobody holds).
     var delivered = 0
     var dropped = 0
-    /// Called with every datagram delivered to a node (for tests that watch the wire).
+    /// Every datagram delivered, when `tracing` is on (for tests that watch the wire).
     var trace: [(at: Instant, from: Endpoint, to: Endpoint, payload: [UInt8])] = []
     var tracing = false
     private var rng: SeededRandom
