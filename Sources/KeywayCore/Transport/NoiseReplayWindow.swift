@@ -10,8 +10,9 @@
 public struct NoiseReplayWindow: Sendable, Equatable {
     /// Bits per bitmap word.
     static let wordBits: UInt64 = 64
-    /// Words in the ring bitmap.
-    static let wordCount: UInt64 = 32
+    /// Words in the ring bitmap: 64, so the window (4,032 packets) exceeds the 2,048 packets
+    /// keyway's transport promises to tolerate reordering over.
+    static let wordCount: UInt64 = 64
     /// How far behind the newest accepted nonce a late one may be: all words but one, so
     /// the word being cleared for new nonces never holds one still inside the window.
     public static let size: UInt64 = (wordCount - 1) * wordBits

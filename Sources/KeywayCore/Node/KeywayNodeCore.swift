@@ -1,0 +1,136 @@
+import Collections
+import KeywayCrypto
+
+/// What a ``KeywayNodeCore`` reports: the events of its two halves.
+public enum NodeEvent: Sendable, Equatable {
+    /// An event of the DHT half.
+    case dht(DHTEvent)
+    /// An event of the transport half.
+    case transport(TransportEvent)
+}
+
+/// The whole pure core of a keyway node: a ``DHTNode`` and a ``SessionManager`` on one UDP
+/// socket, driven as one object in the same handle/poll manner as each of them.
+///
+/// It demultiplexes datagrams by their first byte (`d`, 0x64, is KRPC; 1 to 4 are transport
+/// packets) and wires active rebinding: when the transport asks for a peer's endpoints
+/// (``TransportEvent/resolveNeeded(_:)``), it resolves the peer's record in the DHT and hands
+/// the endpoints of a newer record back to the transport, which rebinds and retries at once.
+///
+/// Contracts: those of ``DHTNode`` and ``SessionManager``. After calling an operation, directly
+/// or through ``withDHT(_:)`` / ``withTransport(_:)``, the caller MUST drain ``pollTransmit()``
+/// and ``pollEvent()`` and re-arm its timer from ``nextTimeout()``.
+public struct KeywayNodeCore: Sendable {
+    /// The DHT half.
+    public private(set) var dht: DHTNode
+    /// The transport half.
+    public private(set) var transport: SessionManager
+    /// Datagrams that were neither KRPC nor transport packets.
+    public private(set) var datagramsUnclaimed = 0
+
+    /// Resolves this core started for the transport, by operation.
+    private var resolving: [OperationID: Ed25519.PublicKey] = [:]
+    private var events = Deque<NodeEvent>()
+
+    /// A node core for `identity`; both halves' randomness derives from `seed`.
+    public init(
+        identity: Ed25519.KeyPair, dhtConfiguration: DHTConfiguration = DHTConfiguration(),
+        transportConfiguration: TransportConfiguration = TransportConfiguration(), seed: UInt64, now: Instant
+    ) {
+        var rng = SeededRandom(seed: seed)
+        dht = DHTNode(keyPair: identity, configuration: dhtConfiguration, seed: rng.next(), now: now)
+        transport = SessionManager(identity: identity, configuration: transportConfiguration, seed: rng.next(), now: now)
+    }
+
+    // MARK: Driving
+
+    /// Handles one UDP datagram from `source`, whichever half it belongs to.
+    public mutating func handleDatagram(_ datagram: [UInt8], from source: Endpoint, now: Instant) {
+        if datagram.first == UInt8(ascii: "d") {
+            dht.handleDatagram(datagram, from: source, now: now)
+        } else if !transport.handleDatagram(datagram, from: source, now: now) {
+            datagramsUnclaimed += 1
+        }
+        route(now: now)
+    }
+
+    /// Fires every timer of both halves whose deadline is at or before `now`.
+    public mutating func handleTimeout(now: Instant) {
+        dht.handleTimeout(now: now)
+        transport.handleTimeout(now: now)
+        route(now: now)
+    }
+
+    /// The next datagram to send, if any (transport first: it carries the application's data).
+    public mutating func pollTransmit() -> Datagram? {
+        transport.pollTransmit() ?? dht.pollTransmit()
+    }
+
+    /// The next event, if any.
+    public mutating func pollEvent() -> NodeEvent? { events.popFirst() }
+
+    /// When ``handleTimeout(now:)`` must next be called.
+    public func nextTimeout() -> Instant? {
+        [dht.nextTimeout(), transport.nextTimeout()].compactMap { $0 }.min()
+    }
+
+    // MARK: Operations
+
+    /// Runs `body` on the DHT half at `now` (bootstrap, publish, resolve), then routes events.
+    public mutating func withDHT<R>(now: Instant, _ body: (inout DHTNode) throws -> R) rethrows -> R {
+        let result = try body(&dht)
+        route(now: now)
+        return result
+    }
+
+    /// Runs `body` on the transport half at `now` (streams, writes), then routes events.
+    public mutating func withTransport<R>(now: Instant, _ body: (inout SessionManager) throws -> R) rethrows -> R {
+        let result = try body(&transport)
+        route(now: now)
+        return result
+    }
+
+    /// Starts a session with `peer`, resolving its endpoints in the DHT unless `endpoints`
+    /// are given.
+    public mutating func connect(to peer: Ed25519.PublicKey, at endpoints: [Endpoint] = [], now: Instant) {
+        withTransport(now: now) { $0.connect(to: peer, at: endpoints, now: now) }
+    }
+
+    /// Opens a stream to `peer` (see ``SessionManager/openStream(to:now:)``).
+    public mutating func openStream(to peer: Ed25519.PublicKey, now: Instant) -> StreamID {
+        withTransport(now: now) { $0.openStream(to: peer, now: now) }
+    }
+
+    /// Writes on a stream (see ``SessionManager/write(_:to:now:)``).
+    @discardableResult
+    public mutating func write(_ bytes: some Collection<UInt8>, to stream: StreamID, now: Instant) -> Int {
+        withTransport(now: now) { $0.write(bytes, to: stream, now: now) }
+    }
+
+    // MARK: Routing
+
+    /// Moves both halves' events to the caller, starting a DHT resolve for each transport
+    /// request and handing resolved records back to the transport.
+    private mutating func route(now: Instant) {
+        var progressed = true
+        while progressed {
+            progressed = false
+            while let event = transport.pollEvent() {
+                progressed = true
+                if case let .resolveNeeded(key) = event, !resolving.values.contains(key) {
+                    resolving[dht.resolveRecord(publicKey: key, now: now)] = key
+                }
+                events.append(.transport(event))
+            }
+            while let event = dht.pollEvent() {
+                progressed = true
+                if case let .itemResolved(operation, _, item, _) = event, let key = resolving.removeValue(forKey: operation) {
+                    if let item, let record = try? EndpointRecord(item: item), record.publicKey == key {
+                        transport.updateEndpoints(of: key, to: record.endpoints, sequence: record.timestampMicroseconds, now: now)
+                    }
+                }
+                events.append(.dht(event))
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+import Collections
+import KeywayCrypto
+
+/// The pure, deterministic transport core of one keyway node: encrypted sessions addressed by
+/// key, which rebind when a peer's address changes, carrying reliable streams.
+///
+/// Driven like ``DHTNode``: the caller feeds it datagrams and timeouts with the current
+/// ``Instant`` (`handle*`), and polls it for datagrams to send, the next deadline and events
+/// (`poll*`). It does no I/O and reads no clock; ephemeral keys, session indices, cookie
+/// secrets and jitter come from the seed given at creation.
+///
+/// Contracts:
+/// - After any `handle*` or operation call, the caller MUST drain ``pollTransmit()`` and
+///   ``pollEvent()`` and re-arm its timer from ``nextTimeout()``.
+/// - The caller MUST call ``handleTimeout(now:)`` when that deadline passes; calling it early
+///   is harmless.
+/// - `now` MUST never go backwards.
+/// - Outside a simulation the seed MUST come from a cryptographically secure source (it
+///   determines the ephemeral keys).
+/// - Input from the network never traps: a packet that is malformed, unauthenticated,
+///   replayed or unwanted is dropped and counted in ``statistics``.
+public struct SessionManager: Sendable {
+    /// This node's identity: the key peers dial.
+    public let identity: Ed25519.KeyPair
+    /// The limits this core obeys.
+    public let configuration: TransportConfiguration
+    /// Counters.
+    public internal(set) var statistics = TransportStatistics()
+
+    let limits: StreamConnection.Limits
+    var rng: SeededRandom
+    /// Peers by slot; a freed slot is `nil` until reused.
+    var peers: [PeerSession?] = []
+    /// Slots by peer key.
+    var slots: [Ed25519.PublicKey: Int] = [:]
+    var freeSlots: [Int] = []
+    /// Slots by the local index of a key set or handshake.
+    var indexTable: [UInt32: Int] = [:]
+    var outgoing = Deque<Datagram>()
+    var events = Deque<TransportEvent>()
+    var cookies: CookieJar
+    var rateLimiter: HandshakeRateLimiter
+    /// Counts initiations this node sent, so a responder can refuse replays.
+    var initiationCounter: UInt64 = 0
+    /// The next local stream number.
+    var nextStreamNumber: UInt64 = 0
+
+    /// A core for `identity`, whose every random choice derives from `seed`.
+    public init(identity: Ed25519.KeyPair, configuration: TransportConfiguration = TransportConfiguration(), seed: UInt64, now: Instant) {
+        self.identity = identity
+        self.configuration = configuration
+        limits = StreamConnection.Limits(configuration)
+        var rng = SeededRandom(seed: seed)
+        cookies = CookieJar(identity: identity.publicKey, secretLifetime: configuration.cookieSecretLifetime, now: now, rng: &rng)
+        rateLimiter = HandshakeRateLimiter(configuration: configuration, now: now)
+        self.rng = rng
+    }
+
+    // MARK: Polling
+
+    /// The next datagram to send, if any.
+    public mutating func pollTransmit() -> Datagram? {
+        guard let datagram = outgoing.popFirst() else { return nil }
+        statistics.datagramsSent += 1
+        statistics.bytesSent += datagram.payload.count
+        return datagram
+    }
+
+    /// The next event, if any.
+    public mutating func pollEvent() -> TransportEvent? { events.popFirst() }
+
+    /// When ``handleTimeout(now:)`` must next be called, if any timer is armed.
+    public func nextTimeout() -> Instant? { nextTimer()?.at }
+
+    /// The earliest armed timer and its deadline (for logs and tests).
+    public func nextTimer() -> (timer: TransportTimer, at: Instant)? {
+        var best: (timer: TransportTimer, at: Instant)?
+        for case let peer? in peers {
+            for (timer, at) in timers(of: peer) where best.map({ at < $0.at }) ?? true {
+                best = (timer, at)
+            }
+        }
+        return best
+    }
+
+    // MARK: Operations
+
+    /// Starts a session with `peer`, reachable at `endpoints` (may be empty: a
+    /// ``TransportEvent/resolveNeeded(_:)`` then asks the caller for them). Does nothing more if
+    /// a session exists. Completes with ``TransportEvent/sessionEstablished(peer:endpoint:)``.
+    public mutating func connect(to peer: Ed25519.PublicKey, at endpoints: [Endpoint], now: Instant) {
+        let slot = slot(for: peer, now: now)
+        peers[slot]!.dialled = true
+        if !endpoints.isEmpty && peers[slot]!.endpoint == nil {
+            peers[slot]!.candidates = Array(endpoints.prefix(configuration.maximumEndpointsPerPeer))
+            peers[slot]!.endpoint = endpoints[0]
+        }
+        guard !peers[slot]!.established || peers[slot]!.current == nil else { return }
+        peers[slot]!.wanted = true
+        if peers[slot]!.initiation == nil { startHandshake(slot: slot, now: now) }
+    }
+
+    /// Opens a stream to `peer`, connecting first if needed (see ``connect(to:at:now:)``).
+    /// Nothing is sent until the stream carries data or its end.
+    public mutating func openStream(to peer: Ed25519.PublicKey, now: Instant) -> StreamID {
+        connect(to: peer, at: [], now: now)
+        let slot = slots[peer]!
+        let number = nextStreamNumber
+        nextStreamNumber += 1
+        return peers[slot]!.connection.openStream(number: number)
+    }
+
+    /// Buffers `bytes` on `stream` and sends what the windows allow; returns how many bytes were
+    /// accepted. Fewer than given means the send buffer is full: the caller MUST wait for
+    /// ``TransportEvent/streamWritable(_:)`` before writing the rest. An unknown, finished or
+    /// reset stream accepts nothing.
+    @discardableResult
+    public mutating func write(_ bytes: some Collection<UInt8>, to stream: StreamID, now: Instant) -> Int {
+        guard let slot = slots[stream.peer] else { return 0 }
+        let accepted = peers[slot]!.connection.write(bytes, number: stream.number)
+        flush(slot: slot, now: now)
+        return accepted
+    }
+
+    /// Ends this side of `stream` after the bytes written so far (FIN).
+    public mutating func finish(_ stream: StreamID, now: Instant) {
+        guard let slot = slots[stream.peer] else { return }
+        peers[slot]!.connection.finish(number: stream.number)
+        flush(slot: slot, now: now)
+    }
+
+    /// Aborts `stream` in both directions, telling the peer `code`.
+    public mutating func reset(_ stream: StreamID, code: UInt64, now: Instant) {
+        guard let slot = slots[stream.peer] else { return }
+        peers[slot]!.connection.reset(number: stream.number, code: min(code, TransportSpec.maximumVarint))
+        flush(slot: slot, now: now)
+    }
+
+    /// The application processed `count` more bytes of `stream`, returning their flow-control
+    /// credit to the peer. Only needed when ``TransportConfiguration/creditOnDelivery`` is off.
+    public mutating func consumed(_ stream: StreamID, count: Int, now: Instant) {
+        guard let slot = slots[stream.peer],
+              let offset = peers[slot]!.connection.streams[stream.number]?.consumedOffset else { return }
+        peers[slot]!.connection.consume(number: stream.number, upTo: offset + UInt64(count))
+        flush(slot: slot, now: now)
+    }
+
+    /// Tells the core where `peer` is now, from a resolved endpoint record with `sequence`
+    /// (`nil` when not from a record). An older record than one already applied is ignored.
+    /// When the current endpoint is not among `endpoints`, the session rebinds to the first of
+    /// them and retries at once: in-flight data and any pending handshake go there now.
+    public mutating func updateEndpoints(of peer: Ed25519.PublicKey, to endpoints: [Endpoint], sequence: Int64?, now: Instant) {
+        guard let slot = slots[peer], !endpoints.isEmpty else { return }
+        if let sequence, let applied = peers[slot]!.recordSequence, sequence <= applied { return }
+        if let sequence { peers[slot]!.recordSequence = sequence }
+        peers[slot]!.candidates = Array(endpoints.prefix(configuration.maximumEndpointsPerPeer))
+        let old = peers[slot]!.endpoint
+        if let old, endpoints.contains(old) { return }
+        let family = old?.address.isIPv4
+        let chosen = endpoints.first(where: { $0.address.isIPv4 == family }) ?? endpoints[0]
+        peers[slot]!.endpoint = chosen
+        statistics.activeRebinds += 1
+        events.append(.endpointChanged(peer: peer, from: old, to: chosen, reason: .record))
+        peers[slot]!.connection.pathChanged(statistics: &statistics)
+        if peers[slot]!.initiation != nil || peers[slot]!.current == nil {
+            startHandshake(slot: slot, now: now)
+        }
+        flush(slot: slot, now: now)
+    }
+
+    // MARK: Introspection
+
+    /// The endpoint the session with `peer` sends to.
+    public func endpoint(of peer: Ed25519.PublicKey) -> Endpoint? {
+        slots[peer].flatMap { peers[$0]?.endpoint }
+    }
+
+    /// Whether `peer` has confirmed keys to send with.
+    public func isEstablished(with peer: Ed25519.PublicKey) -> Bool {
+        guard let slot = slots[peer], let peer = peers[slot] else { return false }
+        return peer.established && peer.current != nil
+    }
+
+    /// The smoothed round-trip time to `peer`, once measured.
+    public func smoothedRTT(to peer: Ed25519.PublicKey) -> Duration? {
+        guard let slot = slots[peer], let rtt = peers[slot]?.connection.rtt, rtt.hasSample else { return nil }
+        return .nanoseconds(rtt.smoothed)
+    }
+
+    /// Peers this core holds state for.
+    public var peerCount: Int { slots.count }
+
+    // MARK: Slots
+
+    /// The slot of `peer`, made with fresh state when there is none.
+    mutating func slot(for peer: Ed25519.PublicKey, now: Instant) -> Int {
+        if let slot = slots[peer] { return slot }
+        let connection = StreamConnection(local: identity.publicKey, peer: peer, limits: limits)
+        let session = PeerSession(key: peer, localStateID: rng.next(), connection: connection, now: now)
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            peers[slot] = session
+        } else {
+            slot = peers.count
+            peers.append(session)
+        }
+        slots[peer] = slot
+        return slot
+    }
+
+    /// Forgets the peer in `slot`, dropping (and so zeroing) its keys.
+    mutating func removePeer(slot: Int) {
+        guard let peer = peers[slot] else { return }
+        for index in peer.localIndices { indexTable.removeValue(forKey: index) }
+        slots.removeValue(forKey: peer.key)
+        peers[slot] = nil
+        freeSlots.append(slot)
+    }
+
+    /// A fresh random session index no key set or handshake uses.
+    mutating func newIndex(slot: Int) -> UInt32 {
+        while true {
+            let index = UInt32(truncatingIfNeeded: rng.next())
+            if indexTable[index] == nil {
+                indexTable[index] = slot
+                return index
+            }
+        }
+    }
+
+    /// Runs `body` with an output sink for the reliable layer, then takes its output back.
+    mutating func withSink<R>(_ body: (inout SessionManager, inout StreamConnection.Sink) -> R) -> R {
+        var sink = StreamConnection.Sink(
+            events: Deque(), statistics: TransportStatistics(), nextStreamNumber: nextStreamNumber, receivedStreamData: false)
+        swap(&sink.events, &events)
+        swap(&sink.statistics, &statistics)
+        let result = body(&self, &sink)
+        swap(&sink.events, &events)
+        swap(&sink.statistics, &statistics)
+        nextStreamNumber = sink.nextStreamNumber
+        return result
+    }
+}

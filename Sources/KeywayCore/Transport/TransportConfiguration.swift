@@ -1,0 +1,134 @@
+import KeywayCrypto
+
+/// Which keys may open a session with this node (it may always dial any key itself).
+public enum PeerPolicy: Sendable {
+    /// Every key may open a session.
+    case anyone
+    /// Only these keys may open a session.
+    case only(Set<Ed25519.PublicKey>)
+    /// The function decides; it MUST be pure and fast (it runs for every authenticated
+    /// handshake initiation).
+    case decide(@Sendable (Ed25519.PublicKey) -> Bool)
+
+    /// Whether `key` may open a session.
+    public func allows(_ key: Ed25519.PublicKey) -> Bool {
+        switch self {
+        case .anyone: return true
+        case let .only(keys): return keys.contains(key)
+        case let .decide(decide): return decide(key)
+        }
+    }
+}
+
+/// Every tunable limit of the transport core, with the reason for its default.
+///
+/// These are implementation choices; the constants the wire format fixes live in
+/// ``TransportSpec``. Timer defaults follow WireGuard where the concept is the same, shortened
+/// where keyway promises to recover from a move within seconds.
+public struct TransportConfiguration: Sendable {
+    // MARK: Admission
+
+    /// Which keys may open a session with this node.
+    public var peerPolicy: PeerPolicy = .anyone
+    /// The mesh secret: when set, every handshake is IKpsk2 with it and peers without it fail.
+    public var presharedKey: SecureBytes?
+
+    // MARK: Handshakes
+
+    /// First wait before a handshake initiation is sent again; doubled each attempt.
+    /// Short, because a lost initiation otherwise delays a reconnect by this much.
+    public var handshakeRetryInitialDelay: Duration = .milliseconds(500)
+    /// Longest wait between initiations.
+    public var handshakeRetryMaximumDelay: Duration = .seconds(8)
+    /// Random extra wait added to each retry, up to this (so peers do not retry in lock-step).
+    public var handshakeRetryJitter: Duration = .milliseconds(100)
+    /// How long a handshake is retried before the peer is reported unreachable and its streams
+    /// reset (WireGuard: 90 s).
+    public var handshakeGiveUpAfter: Duration = .seconds(90)
+    /// Handshake initiations this node processes per second (with Diffie-Hellman work) before
+    /// it counts as under load and demands cookies.
+    public var handshakesPerSecond: Double = 50
+    /// Initiations this node processes in a burst before the rate above applies.
+    public var handshakeBurst: Double = 20
+    /// Under load, initiations with a valid cookie this node processes per second from one
+    /// source address.
+    public var handshakesPerSourcePerSecond: Double = 5
+    /// Under load, the burst allowed per source address.
+    public var handshakeBurstPerSource: Double = 5
+    /// Source addresses whose rate this node remembers at most (the oldest is forgotten).
+    public var rateLimitTableSize = 4096
+    /// Cookie replies this node sends per second at most (each answers an initiation under load).
+    public var cookieRepliesPerSecond: Double = 1000
+    /// How long the secret behind cookies lives before it changes (WireGuard: 2 minutes).
+    public var cookieSecretLifetime: Duration = .seconds(120)
+    /// How long an initiator uses a received cookie (shorter than ``cookieSecretLifetime``).
+    public var cookieLifetime: Duration = .seconds(110)
+
+    // MARK: Keys
+
+    /// A session's keys are renewed (a new handshake by their initiator) when this old
+    /// (WireGuard `REKEY_AFTER_TIME`).
+    public var rekeyAfterTime: Duration = .seconds(120)
+    /// ... or after this many packets were sent with them (WireGuard: 2^60).
+    public var rekeyAfterMessages: UInt64 = 1 << 60
+    /// Keys older than this are neither used nor accepted, and are zeroed (WireGuard
+    /// `REJECT_AFTER_TIME`).
+    public var rejectAfterTime: Duration = .seconds(180)
+    /// Keys that sent this many packets are no longer used (WireGuard: 2^64 - 2^13 - 1).
+    public var rejectAfterMessages: UInt64 = UInt64.max - (1 << 13)
+
+    // MARK: Liveness and rebinding
+
+    /// After receiving data and sending nothing for this long, a node sends an empty keepalive
+    /// so its peer knows the session lives (WireGuard `KEEPALIVE_TIMEOUT`).
+    public var keepaliveTimeout: Duration = .seconds(10)
+    /// When set, a keepalive is sent whenever nothing was sent for this long, to hold NAT
+    /// mappings open (WireGuard's persistent keepalive; typically 25 s).
+    public var persistentKeepalive: Duration?
+    /// A peer that acknowledged nothing for this long while data waits (and at least two probe
+    /// timeouts) counts as unresponsive: its key is resolved again and a handshake retried.
+    public var unresponsiveAfter: Duration = .seconds(1)
+    /// While a peer stays unresponsive, its key is resolved again this often.
+    public var resolveRetryInterval: Duration = .seconds(1)
+    /// A peer with no stream and no traffic for this long is forgotten and its keys zeroed.
+    public var idleSessionTimeout: Duration = .seconds(180)
+    /// Endpoints remembered per peer (handshakes go to all of them).
+    public var maximumEndpointsPerPeer = 4
+
+    // MARK: Packets and reliability
+
+    /// The largest datagram this node sends, headers included. 1,400 fits the common
+    /// 1,500-byte MTU under IPv6 and UDP headers with room for tunnels.
+    public var maximumDatagramSize = 1400
+    /// How long a receiver may delay an acknowledgement (QUIC `max_ack_delay`).
+    public var maximumAckDelay: Duration = .milliseconds(25)
+    /// The RTT assumed before any sample (QUIC: 333 ms).
+    public var initialRTT: Duration = .milliseconds(333)
+    /// Acknowledgement ranges remembered and sent at most.
+    public var maximumAckRanges = 32
+
+    // MARK: Streams and flow control
+
+    /// Bytes a peer may send on one stream beyond what this node's application consumed.
+    public var streamReceiveWindow: UInt64 = 4 << 20
+    /// Bytes a peer may send on all streams together beyond what was consumed.
+    public var sessionReceiveWindow: UInt64 = 16 << 20
+    /// Bytes ``SessionManager/write(_:to:now:)`` buffers per stream before it accepts less.
+    public var streamSendBufferLimit = 4 << 20
+    /// Streams a peer may have open towards this node at once; more are refused with a reset.
+    public var maximumIncomingStreams = 1024
+    /// Whether data counts as consumed (and its flow-control credit returns to the peer) as
+    /// soon as it is handed out as an event. When `false`, the caller MUST call
+    /// ``SessionManager/consumed(_:count:now:)`` as it processes data.
+    public var creditOnDelivery = true
+
+    // MARK: Congestion control (NewReno, RFC 9002 section 7)
+
+    /// Initial congestion window in datagrams (RFC 9002: 10).
+    public var initialWindowPackets = 10
+    /// Smallest congestion window in datagrams (RFC 9002: 2).
+    public var minimumWindowPackets = 2
+
+    /// The defaults above.
+    public init() {}
+}
