@@ -104,3 +104,38 @@ import Testing
         #expect(table.bucketsNeedingRefresh(now: .zero + .seconds(15 * 60)).isEmpty)
     }
 }
+
+@Suite struct RoutingTableRecoveryTests {
+    let own = NodeID(high: 0, middle: 0, low: 0)
+
+    func contact(_ n: Int) -> NodeContact {
+        // Prefix length 0: all in the far bucket, which cannot split once a nearer one exists.
+        NodeContact(id: NodeID(high: 1 << 63 | UInt64(n), middle: 0, low: 0), endpoint: Endpoint(address: .v4(0x0a00_0000 | UInt32(n)), port: 1000))
+    }
+
+    /// A bucket whose contacts all died must admit live nodes that only query us.
+    @Test func aBucketOfDeadContactsAdmitsNodesThatOnlyQuery() {
+        var table = RoutingTable(ownID: own, configuration: DHTConfiguration(), now: .zero)
+        table.observe(NodeContact(id: own.flippingBit(5), endpoint: Endpoint(address: .v4(1), port: 1)), responded: true, now: .zero)
+        for n in 0..<8 { table.observe(contact(n), responded: true, now: .zero) }
+        #expect(table.buckets[0].contacts.count == 8)
+        // They all fail one query: questionable, not yet bad.
+        for n in 0..<8 { table.recordFailure(of: contact(n).id, now: .zero) }
+        let newcomer = contact(100)
+        let directive = table.observe(newcomer, responded: false, now: .zero + .seconds(1))
+        guard case let .ping(target) = directive else {
+            Issue.record("expected a ping of a questionable contact, got \(directive)")
+            return
+        }
+        #expect(table.contact(for: newcomer.id) == nil)
+        // The pinged contact fails again: it is bad and the newcomer takes its slot.
+        table.recordFailure(of: target.id, now: .zero + .seconds(3))
+        #expect(table.contact(for: target.id) == nil)
+        #expect(table.contact(for: newcomer.id) != nil)
+        // And once contacts are bad, a querying node replaces one at once.
+        for n in 0..<8 { table.recordFailure(of: contact(n).id, now: .zero + .seconds(4)) }
+        let second = contact(101)
+        table.observe(second, responded: false, now: .zero + .seconds(5))
+        #expect(table.contact(for: second.id) != nil)
+    }
+}

@@ -84,8 +84,9 @@ public struct RoutingTable: Sendable {
 
     /// Records that `node` was heard from: it answered a query of ours (`responded`) or sent us one.
     ///
-    /// A contact that only sent queries is added when there is room but never displaces
-    /// anyone. Returns a ping directive when a full bucket holds a questionable contact.
+    /// A newcomer takes a free slot or a bad contact's slot; in a full bucket it waits in the
+    /// replacement cache, and a questionable contact is pinged (the returned directive) so a dead
+    /// one is found out and replaced. A good contact is never displaced.
     @discardableResult
     public mutating func observe(_ node: NodeContact, responded: Bool, now: Instant) -> Directive {
         guard node.id != ownID else { return .none }
@@ -124,7 +125,10 @@ public struct RoutingTable: Sendable {
                 split(now: now)
                 continue
             }
-            guard responded else { return .none }
+            // A full bucket: a bad contact makes room for anyone alive (a node that sent us a
+            // query is alive too; otherwise a bucket full of dead contacts would never again
+            // admit a node that only queries us, leaving a hole in the table). A questionable
+            // contact is pinged, and the newcomer waits in the replacement cache for its slot.
             if let bad = buckets[index].contacts.firstIndex(where: { $0.isBad(configuration: configuration) }) {
                 buckets[index].contacts.remove(at: bad)
                 buckets[index].contacts.append(contact)
