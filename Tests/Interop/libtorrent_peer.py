@@ -3,7 +3,7 @@
 
 keyway's interop tests start it with Debian's /usr/bin/python3 (python3-libtorrent 2.0.8).
 
-    /usr/bin/python3 libtorrent_peer.py [--port N] [--rate-limits-off]
+    /usr/bin/python3 libtorrent_peer.py [--port N] [--rate-limits-off] [--lifetime SECONDS]
 
 It listens on 127.0.0.1:PORT (0 picks a free port) with no bootstrap nodes, no LSD, UPnP or
 NAT-PMP, so it contacts nothing but the nodes it is told about, and prints one line
@@ -261,6 +261,9 @@ class Peer:
                 self.port = self.ses.listen_port()
         if self.node_id is None or self.port == 0:
             raise RuntimeError("libtorrent did not start its DHT on 127.0.0.1")
+        if rate_limits_off:
+            # Under load, logging every packet would cost more than answering it.
+            self.ses.apply_settings({"alert_mask": cat.error_notification | cat.status_notification})
 
     # Alerts: log alerts update the traffic counters and are dropped; others wait in the queue
     # as snapshots (an alert object is invalid after the next pop_alerts).
@@ -401,7 +404,8 @@ class Peer:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--rate-limits-off", action="store_true", help="raise dht_upload_rate_limit too")
+    parser.add_argument("--rate-limits-off", action="store_true",
+                        help="for load tests: raise dht_upload_rate_limit too, and stop logging packets")
     parser.add_argument("--lifetime", type=float, default=300, help="exit after this many seconds")
     args = parser.parse_args()
     end = time.monotonic() + args.lifetime
