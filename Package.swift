@@ -53,7 +53,7 @@ let package = Package(
                 .product(name: "Collections", package: "swift-collections"),
             ]
         ),
-        .testTarget(name: "KeywayTests", dependencies: ["Keyway", "KeywayCore"]),
+        .testTarget(name: "KeywayTests", dependencies: ["Keyway", "KeywayCore", "KeywayCrypto"]),
     ],
     swiftLanguageModes: [.v6]
 )
