@@ -45,6 +45,12 @@ let package = Package(
             name: "keyway-bench",
             dependencies: ["KeywayCore", "KeywayCrypto"]
         ),
+        // TEST SCAFFOLDING until `keyway run` exists: one core on a UDP socket for
+        // Tests/Interop/load_benchmark.sh. Delete it once the runtime can be benchmarked.
+        .executableTarget(
+            name: "keyway-loadserver",
+            dependencies: ["KeywayCore", "KeywayCrypto"]
+        ),
         .testTarget(name: "KeywayCryptoTests", dependencies: ["KeywayCrypto"]),
         .testTarget(
             name: "KeywayCoreTests",

@@ -95,7 +95,9 @@ if [ -n "$keyway" ]; then
 fi
 
 echo
-echo "| queries/s (window $window, ${seconds} s) | ${servers[*]// / | } |"
+header="| queries/s (window $window, ${seconds} s) |"
+for s in "${servers[@]}"; do header+=" $s |"; done
+echo "$header"
 echo "|---|$(printf -- '---|%.0s' "${servers[@]}")"
 for kind in $kinds; do
     row="| $kind |"
