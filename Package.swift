@@ -67,6 +67,12 @@ let package = Package(
             name: "keyway-bench",
             dependencies: ["KeywayCore", "KeywayCrypto"]
         ),
+        // TEST SCAFFOLDING: one core on a blocking UDP socket, for Tests/Interop/load_benchmark.sh
+        // figures in Docs/PERFORMANCE.md until the runtime's own figures replace them.
+        .executableTarget(
+            name: "keyway-loadserver",
+            dependencies: ["KeywayCore", "KeywayCrypto"]
+        ),
         // The discrete-event simulator: many cores on a virtual clock and network, one seed.
         .target(
             name: "KeywaySimulator",

@@ -135,11 +135,14 @@ extension NodeEngine {
         nextTicket += 1
         let ticket = nextTicket
         subscribers[ticket] = continuation
+        // A late subscriber must not miss the record the node publishes now.
+        if let lastPublished { continuation.yield(lastPublished) }
         return stream
     }
 
     /// Yields `event` to every stream; a stream whose consumer has gone is forgotten.
     func emit(_ event: KeywayEvent) {
+        if case .published = event { lastPublished = event }
         var ended = [UInt64]()
         for (ticket, continuation) in subscribers {
             if case .terminated = continuation.yield(event) { ended.append(ticket) }

@@ -46,6 +46,8 @@ final class NodeEngine: ChannelInboundHandler {
     var bootstrapWaiters: [EventLoopPromise<Bool>] = []
     var publishRequests: [OperationID: EventLoopPromise<PublishResult>] = [:]
     var subscribers: [UInt64: AsyncStream<KeywayEvent>.Continuation] = [:]
+    /// The latest `published` event, replayed to each new subscriber first.
+    var lastPublished: KeywayEvent?
     /// Whether the node has seeds or restored contacts to bootstrap from.
     var hasBootstrapSources = false
 
