@@ -18,6 +18,12 @@ extension SessionManager: PollDrivenCore {
     }
 }
 
+extension DHTNode: PollDrivenCore {
+    mutating func receive(_ datagram: [UInt8], from source: Endpoint, now: Instant) {
+        handleDatagram(datagram, from: source, now: now)
+    }
+}
+
 extension KeywayNodeCore: PollDrivenCore {
     mutating func receive(_ datagram: [UInt8], from source: Endpoint, now: Instant) {
         handleDatagram(datagram, from: source, now: now)
@@ -39,7 +45,10 @@ struct VirtualNetwork<Core: PollDrivenCore> {
 
     var nodes: [Core] = []
     var endpoints: [Endpoint] = []
-    private var index: [Endpoint: Int] = [:]
+    /// Which node holds each endpoint.
+    private(set) var index: [Endpoint: Int] = [:]
+    /// Endpoints whose traffic is dropped both ways (a crashed or unreachable node).
+    var down: Set<Endpoint> = []
     /// Events each node reported, in order.
     var events: [[Core.Event]] = []
     var now = Instant.zero
@@ -93,6 +102,7 @@ struct VirtualNetwork<Core: PollDrivenCore> {
     }
 
     /// Runs `body` on node `i` at the current time, then collects what it produced.
+    @discardableResult
     mutating func with<R>(_ i: Int, _ body: (inout Core, Instant) -> R) -> R {
         let result = body(&nodes[i], now)
         drain(i)
@@ -106,7 +116,7 @@ struct VirtualNetwork<Core: PollDrivenCore> {
             now = next.at
             switch next.kind {
             case let .deliver(datagram, from):
-                guard let target = index[datagram.endpoint] else {
+                guard !down.contains(datagram.endpoint), !down.contains(from), let target = index[datagram.endpoint] else {
                     dropped += 1
                     continue
                 }
