@@ -129,11 +129,11 @@ public final class KeywayNode: Sendable {
         }
     }
 
-    /// The newest valid BEP 44 mutable item signed by `key` (no salt), whatever it holds, or
-    /// `nil` when none was found within `timeout`.
-    public func resolveItem(_ key: Ed25519.PublicKey, timeout: Duration) async throws -> MutableItem? {
+    /// The newest valid BEP 44 mutable item signed by `key` under `salt` (none by default; BEP 44
+    /// allows at most 64 bytes), whatever it holds, or `nil` when none was found within `timeout`.
+    public func resolveItem(_ key: Ed25519.PublicKey, salt: [UInt8] = [], timeout: Duration) async throws -> MutableItem? {
         let engine = self.engine
-        return try await engine.eventLoop.flatSubmit { engine.value.resolve(key, timeout: timeout) }.get()
+        return try await engine.eventLoop.flatSubmit { engine.value.resolve(key, salt: salt, timeout: timeout) }.get()
     }
 
     /// `true` once the node has joined the DHT (at once for a node with nothing to join
