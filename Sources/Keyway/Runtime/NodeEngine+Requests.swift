@@ -136,7 +136,9 @@ extension NodeEngine {
         nextTicket += 1
         let ticket = nextTicket
         subscribers[ticket] = continuation
-        // A late subscriber must not miss the record the node publishes now.
+        // A late subscriber must not miss that the node has joined (it may join before anyone
+        // subscribes), nor the record it publishes now.
+        if core.isBootstrapped { continuation.yield(.bootstrapped(contacts: core.routingTable.count)) }
         if let lastPublished { continuation.yield(lastPublished) }
         return stream
     }
