@@ -24,6 +24,25 @@ each with exactly one JSON object line (with "ok": true|false and "cmd"):
                                    32-byte seed; {"num_success","seq","public_key_hex","target"}.
                                    libtorrent picks seq itself (newest found + 1); SEQ, if given,
                                    is only checked against it ("seq_matches")
+    put_record SEED_HEX ENDPOINTS [TIMEOUT]
+                                   puts a keyway endpoint record (Docs/PROTOCOL.md "Endpoint
+                                   records": the pkarr DNS packet, built here, with an A record
+                                   per address at <z32 key> and TXT "ep=HOST:PORT" at
+                                   _keyway.<z32 key>; ENDPOINTS comma-separated IPv4 HOST:PORT)
+                                   signed by the seed's key, with seq = the time in microseconds.
+                                   The bindings cannot choose seq (libtorrent puts the newest it
+                                   finds + 1), so the peer first stores the same record with
+                                   seq = now - 1 on every node of its table by raw KRPC get+put
+                                   from its own socket ("primed_seq", "primed_on"); libtorrent's
+                                   own put then carries seq = now. {"num_success","seq",
+                                   "primed_seq","primed_on","public_key_hex","key_z32","packet_hex"}
+    krpc HOST PORT MESSAGE_HEX [TIMEOUT]
+                                   sends the datagram MESSAGE_HEX from a fresh UDP socket on
+                                   127.0.0.1 (not libtorrent's) and returns the reply HOST:PORT
+                                   sends back (same transaction ID) as {"reply_hex"}: for queries
+                                   encoded by keyway's codec in a test, and for methods libtorrent
+                                   never sends. Mark them read-only ("ro": 1, BEP 43), or the
+                                   short-lived socket may land in routing tables
     get_peers INFOHASH_HEX [TIMEOUT]
                                    {"peers":["host:port"...],"queried":["host:port"...]}, collected
                                    for TIMEOUT (default 3) s: libtorrent only reports replies with peers
@@ -34,9 +53,11 @@ each with exactly one JSON object line (with "ok": true|false and "cmd"):
                                    dht_direct_request with the bencoded query dict; the response
                                    as {"response_hex"}. NOT in Debian's 2.0.8 bindings: answers
                                    ok=false, "unsupported" there
-    traffic                        {"in":{method:count}, "out":{...}, "responses_in":{...}}:
+    traffic                        {"in":{method:count}, "out":{...}, "responses_in":{...},
+                                    "queries_in_from":{endpoint:{method:count}}, "queries_out_to":{...}}:
                                    KRPC packets libtorrent sent and received (dht_pkt_alert),
-                                   by query method, and responses received by source endpoint
+                                   by query method, responses received by source endpoint
+                                   ("HOST:PORT r" or "HOST:PORT e"), and queries by endpoint
     quit                           exits
 
 SALT_HEX "-" means no salt. Every command has a timeout (default 10 s, at most 60 s); the process exits when stdin closes,
@@ -49,6 +70,8 @@ import json
 import os
 import re
 import select
+import socket
+import struct
 import sys
 import time
 
@@ -162,6 +185,64 @@ def bep44_signed_buffer(salt, seq, encoded_value):
     return out + b"3:seqi%de1:v" % seq + encoded_value
 
 
+def ed25519_sign(public, expanded, message):
+    """RFC 8032 signature with libtorrent's 64-byte expanded secret (from ed25519_keypair)."""
+    a = int.from_bytes(expanded[:32], "little")
+    r = int.from_bytes(hashlib.sha512(expanded[32:] + message).digest(), "little") % _L
+    big_r = _compress(_mul(r, _G))
+    h = int.from_bytes(hashlib.sha512(big_r + public + message).digest(), "little") % _L
+    return big_r + int.to_bytes((r + h * a) % _L, 32, "little")
+
+
+# ---------------------------------------------------------------- bencode, z-base-32, DNS
+
+def bencode(value):
+    """Bencodes bytes, str, int, list and dict (keys sorted as bytes)."""
+    if isinstance(value, str):
+        value = value.encode()
+    if isinstance(value, bytes):
+        return b"%d:" % len(value) + value
+    if isinstance(value, int):
+        return b"i%de" % value
+    if isinstance(value, list):
+        return b"l" + b"".join(bencode(v) for v in value) + b"e"
+    if isinstance(value, dict):
+        items = sorted((k.encode() if isinstance(k, str) else k, v) for k, v in value.items())
+        return b"d" + b"".join(bencode(k) + bencode(v) for k, v in items) + b"e"
+    raise TypeError("cannot bencode %r" % type(value))
+
+
+_ZBASE32 = "ybndrfg8ejkmcpqxot1uwisza345h769"
+
+
+def zbase32(data):
+    """z-base-32 (the pkarr key text): 5 bits a character, most significant first."""
+    bits = int.from_bytes(data, "big") << ((5 - len(data) * 8 % 5) % 5)
+    count = (len(data) * 8 + 4) // 5
+    return "".join(_ZBASE32[(bits >> (5 * (count - 1 - i))) & 31] for i in range(count))
+
+
+def keyway_record_packet(public, endpoints, ttl=300):
+    """A keyway endpoint record's DNS packet, written independently of keyway (RFC 1035, names
+    compressed): A <key> per distinct address, TXT _keyway.<key> "ep=HOST:PORT" per endpoint."""
+    key = zbase32(public).encode()
+    origin, pointer = bytes([len(key)]) + key + b"\x00", b"\xc0\x0c"  # the first name sits at 12
+    answers, addresses = [], []
+    for endpoint in endpoints:
+        host, _, port = endpoint.rpartition(":")
+        if not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host) or not 0 < int(port) < 65536:
+            raise ValueError("not an IPv4 HOST:PORT: %s" % endpoint)
+        if host not in addresses:
+            addresses.append(host)
+            rdata = bytes(int(part) for part in host.split("."))
+            answers.append((origin if not answers else pointer) + struct.pack(">HHIH", 1, 1, ttl, len(rdata)) + rdata)
+    for endpoint in endpoints:
+        text = b"ep=" + endpoint.encode()
+        rdata = bytes([len(text)]) + text
+        answers.append(b"\x07_keyway" + pointer + struct.pack(">HHIH", 16, 1, ttl, len(rdata)) + rdata)
+    return struct.pack(">HHHHHH", 0, 0x8000, 0, len(answers), 0, 0) + b"".join(answers)
+
+
 # ---------------------------------------------------------------- the peer
 
 MAX_TIMEOUT = 60.0
@@ -253,7 +334,7 @@ class Peer:
         self.node_id = None
         self.port = 0
         self.queue = []  # alerts not yet consumed by a command
-        self.traffic = {"in": {}, "out": {}, "responses_in": {}}
+        self.traffic = {"in": {}, "out": {}, "responses_in": {}, "queries_in_from": {}, "queries_out_to": {}}
         deadline = time.monotonic() + 15
         while (self.node_id is None or self.port == 0) and time.monotonic() < deadline:
             self.pump(0.1)
@@ -301,6 +382,8 @@ class Peer:
             method = (msg.get(b"q") or b"?").decode("latin-1")
             bucket = self.traffic["in" if incoming else "out"]
             bucket[method] = bucket.get(method, 0) + 1
+            by_endpoint = self.traffic["queries_in_from" if incoming else "queries_out_to"].setdefault(where, {})
+            by_endpoint[method] = by_endpoint.get(method, 0) + 1
         elif incoming and y in (b"r", b"e"):
             key = "%s %s" % (where, "r" if y == b"r" else "e")
             self.traffic["responses_in"][key] = self.traffic["responses_in"].get(key, 0) + 1
@@ -349,15 +432,18 @@ class Peer:
 
     def cmd_put_item(self, seed_hex, salt_hex, value, seq=None, timeout="15"):
         pk, sk = ed25519_keypair(bytes.fromhex(seed_hex))
-        salt = hexarg(salt_hex)
-        self.ses.dht_put_mutable_item(sk, pk, value.encode(), salt)
+        out = self.put_mutable(pk, sk, hexarg(salt_hex), value.encode(), timeout)
+        if seq is not None:
+            out["seq_matches"] = int(seq) == out["seq"]
+        return out
+
+    def put_mutable(self, pk, sk, salt, value, timeout):
+        """libtorrent's dht_put_mutable_item of the byte string value; waits for its dht_put_alert."""
+        self.ses.dht_put_mutable_item(sk, pk, value, salt)
         a = self.wait_for("put", seconds(timeout), lambda a: a["key"] == pk and a["salt"] == salt)
         if a is None:
             raise TimeoutError("no dht_put_alert")
-        out = {"num_success": a["num_success"], "seq": a["seq"], "public_key_hex": pk.hex()}
-        if seq is not None:
-            out["seq_matches"] = int(seq) == a["seq"]
-        return out
+        return {"num_success": a["num_success"], "seq": a["seq"], "public_key_hex": pk.hex()}
 
     def cmd_get_peers(self, infohash_hex, timeout="3"):
         # libtorrent reports a get_peers only when some node returned peers, so this collects
@@ -395,6 +481,75 @@ class Peer:
         if a is None:
             raise TimeoutError("no dht_direct_response_alert")
         return {"response_hex": a["response"].hex()}
+
+    def cmd_put_record(self, seed_hex, endpoints, timeout="15"):
+        pk, sk = ed25519_keypair(bytes.fromhex(seed_hex))
+        packet = keyway_record_packet(pk, endpoints.split(","))
+        primed_seq = time.time_ns() // 1000 - 1
+        signature = ed25519_sign(pk, sk, bep44_signed_buffer(b"", primed_seq, bencode(packet)))
+        target, me = hashlib.sha1(pk).digest(), os.urandom(20)
+        primed_on = 0
+        for node in self.cmd_table()["nodes"]:
+            where = (loopback(node["host"]), node["port"])
+            # Read-only (BEP 43, "ro"), so no node adds this short-lived socket to its table.
+            got = self.krpc_exchange(where, {"t": "g0", "y": "q", "q": "get", "ro": 1, "a": {"id": me, "target": target}}, 3)
+            token = got.get(b"r", {}).get(b"token") if got else None
+            if not token:
+                continue
+            put = {"t": "p0", "y": "q", "q": "put", "ro": 1,
+                   "a": {"id": me, "k": pk, "seq": primed_seq, "sig": signature, "token": token, "v": packet}}
+            answer = self.krpc_exchange(where, put, 3)
+            primed_on += 1 if answer and answer.get(b"y") == b"r" else 0
+        out = self.put_mutable(pk, sk, b"", packet, timeout)
+        out.update({"primed_seq": primed_seq, "primed_on": primed_on, "key_z32": zbase32(pk), "packet_hex": packet.hex()})
+        return out
+
+    def krpc_exchange(self, where, message, timeout):
+        """One KRPC query from a fresh socket; the decoded reply (a dict) or None."""
+        reply = self.raw_exchange(where, bencode(message), timeout)
+        try:
+            decoded = lt.bdecode(reply) if reply else None
+        except Exception:
+            return None
+        return decoded if isinstance(decoded, dict) else None
+
+    def raw_exchange(self, where, datagram, timeout):
+        """Sends datagram to where from a fresh socket; the first reply from there carrying the
+        datagram's transaction ID (queries the other side sends meanwhile are not replies)."""
+        try:
+            sent = lt.bdecode(datagram)
+            transaction = sent.get(b"t") if isinstance(sent, dict) else None
+        except Exception:
+            transaction = None
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            sock.sendto(datagram, where)
+            deadline = time.monotonic() + seconds(timeout)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                sock.settimeout(min(left, 0.1))
+                try:
+                    data, source = sock.recvfrom(65536)
+                except socket.timeout:
+                    self.pump(0)  # keep libtorrent's alerts flowing meanwhile
+                    continue
+                if source != where:
+                    continue
+                try:
+                    got = lt.bdecode(data)
+                except Exception:
+                    got = None
+                if transaction is None or (isinstance(got, dict) and got.get(b"t") == transaction
+                                           and got.get(b"y") in (b"r", b"e")):
+                    return data
+
+    def cmd_krpc(self, host, port, message_hex, timeout="5"):
+        reply = self.raw_exchange((loopback(host), int(port)), bytes.fromhex(message_hex), timeout)
+        if reply is None:
+            raise TimeoutError("no reply from %s:%s" % (host, port))
+        return {"reply_hex": reply.hex()}
 
     def cmd_traffic(self):
         self.pump(0)

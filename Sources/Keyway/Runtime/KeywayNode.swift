@@ -129,11 +129,11 @@ public final class KeywayNode: Sendable {
         }
     }
 
-    /// The newest valid BEP 44 mutable item signed by `key` (no salt), whatever it holds, or
-    /// `nil` when none was found within `timeout`.
-    public func resolveItem(_ key: Ed25519.PublicKey, timeout: Duration) async throws -> MutableItem? {
+    /// The newest valid BEP 44 mutable item signed by `key` under `salt` (none by default; BEP 44
+    /// allows at most 64 bytes), whatever it holds, or `nil` when none was found within `timeout`.
+    public func resolveItem(_ key: Ed25519.PublicKey, salt: [UInt8] = [], timeout: Duration) async throws -> MutableItem? {
         let engine = self.engine
-        return try await engine.eventLoop.flatSubmit { engine.value.resolve(key, timeout: timeout) }.get()
+        return try await engine.eventLoop.flatSubmit { engine.value.resolve(key, salt: salt, timeout: timeout) }.get()
     }
 
     /// `true` once the node has joined the DHT (at once for a node with nothing to join
@@ -143,9 +143,10 @@ public final class KeywayNode: Sendable {
         return try await engine.eventLoop.flatSubmit { engine.value.waitUntilBootstrapped(timeout: timeout) }.get()
     }
 
-    /// A new stream of the node's events, from now until the node stops. It starts with the
-    /// latest ``KeywayEvent/published(_:storedOn:)`` event, if the node has published, so a
-    /// subscriber never misses the record in force. Each call gives an independent stream; a consumer that falls behind loses the oldest events beyond
+    /// A new stream of the node's events, from now until the node stops. It starts with
+    /// ``KeywayEvent/bootstrapped(contacts:)`` (with the current table size) if the node has
+    /// already joined, then the latest ``KeywayEvent/published(_:storedOn:)`` event if it has
+    /// published, so a subscriber never misses that the node joined, nor the record in force. Each call gives an independent stream; a consumer that falls behind loses the oldest events beyond
     /// ``KeywayNodeConfiguration/eventBufferSize``.
     public func events() async -> AsyncStream<KeywayEvent> {
         (try? await onLoop { $0.subscribe() }) ?? AsyncStream { $0.finish() }

@@ -6,6 +6,7 @@ import NIOCore
 struct ResolveRequest {
     let key: Ed25519.PublicKey
     let promise: EventLoopPromise<MutableItem?>
+    var salt: [UInt8] = []
     var timeout: Scheduled<Void>?
 }
 
@@ -53,9 +54,9 @@ extension NodeEngine {
 
     // MARK: Resolve
 
-    /// Resolves `key`; the future gives the newest valid item, or `nil` when none was found
-    /// before `timeout`. Waits for a first contact when the seeds have not answered yet.
-    func resolve(_ key: Ed25519.PublicKey, timeout: Duration) -> EventLoopFuture<MutableItem?> {
+    /// Resolves `key` (under `salt`); the future gives the newest valid item, or `nil` when none
+    /// was found before `timeout`. Waits for a first contact when the seeds have not answered yet.
+    func resolve(_ key: Ed25519.PublicKey, salt: [UInt8] = [], timeout: Duration) -> EventLoopFuture<MutableItem?> {
         let promise = eventLoop.makePromise(of: MutableItem?.self)
         guard running else {
             promise.fail(KeywayNodeError.stopped)
@@ -63,7 +64,7 @@ extension NodeEngine {
         }
         nextTicket += 1
         let ticket = nextTicket
-        var request = ResolveRequest(key: key, promise: promise)
+        var request = ResolveRequest(key: key, promise: promise, salt: salt)
         request.timeout = eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
             finishResolve(ticket, item: nil)
         }
@@ -94,7 +95,7 @@ extension NodeEngine {
 
     private func startResolve(_ ticket: UInt64) {
         guard let request = resolveRequests[ticket] else { return }
-        let operation = core.resolveRecord(publicKey: request.key, now: clock.now())
+        let operation = core.getItem(publicKey: request.key, salt: request.salt, now: clock.now())
         resolveOperations[operation, default: []].append(ticket)
     }
 
@@ -135,7 +136,9 @@ extension NodeEngine {
         nextTicket += 1
         let ticket = nextTicket
         subscribers[ticket] = continuation
-        // A late subscriber must not miss the record the node publishes now.
+        // A late subscriber must not miss that the node has joined (it may join before anyone
+        // subscribes), nor the record it publishes now.
+        if core.isBootstrapped { continuation.yield(.bootstrapped(contacts: core.routingTable.count)) }
         if let lastPublished { continuation.yield(lastPublished) }
         return stream
     }

@@ -66,6 +66,10 @@ struct CommandLineTests {
                 (["resolve", key, "--seed", "abc@127.0.0.1:1"], "seed"),
                 (["resolve", key], "no seed"),
                 (["resolve", key, "--seed", "127.0.0.1:1", "--timeout", "-1"], "--timeout"),
+                (["resolve", key, "--seed", "127.0.0.1:1", "--salt", "s"], "--item"),
+                (["resolve", key, "--seed", "127.0.0.1:1", "--item", "--salt-hex", "xyz"], "--salt-hex"),
+                (["resolve", key, "--seed", "127.0.0.1:1", "--item", "--salt", "s", "--salt-hex", "00"], "not both"),
+                (["resolve", key, "--seed", "127.0.0.1:1", "--item", "--salt", String(repeating: "s", count: 65)], "64"),
                 (["run", "--listen", "127.0.0.1"], "--listen"),
                 (["run", "--seed", "127.0.0.1:0"], "port 0"),
                 (["run", "--announce", "0.0.0.0:1"], "wildcard"),
@@ -118,6 +122,42 @@ struct CommandLineTests {
             #expect(isOneLine(result.stderr))
             #expect(result.stderr.contains("no seed answered"))
             #expect(result.stdout.isEmpty)
+        }
+    }
+
+    @Test func resolveItemPrintsTheRawItem() async throws {
+        try await withProcesses { children in
+            let seed = try children.start(["run", "--state-dir", "seed", "--listen", "127.0.0.1:0"], name: "seed")
+            let key = try await seed.value(after: "key: ")
+            let address = try await seed.value(after: "listening: ")
+            let published = try await seed.value(after: "published: ")
+            let sequence = try #require(published.split(separator: " ").first.map(String.init))
+
+            // A node's own record, raw: its DNS packet is binary, so it comes in hex.
+            let raw = try await children.run(["resolve", key, "--seed", address, "--item"], name: "item")
+            #expect(raw.status == 0, "\(raw.stderr)")
+            let lines = raw.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == "seq: \(sequence)")
+            let packet = try #require([UInt8](hex: lines.last?.dropFirst("value-hex: ".count) ?? ""))
+            let publicKey = try Ed25519.PublicKey(parsing: key)
+            let item = MutableItem(publicKey: publicKey, sequence: Int64(sequence) ?? 0,
+                                   encodedValue: Array("\(packet.count):".utf8) + packet, signature: [])
+            #expect(try EndpointRecord(item: item).endpoints.map(\.description) == [address])
+
+            let json = try await children.run(["resolve", key, "--seed", address, "--item", "--json"], name: "item-json")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            #expect(object["key"] as? String == key)
+            #expect(object["salt_hex"] as? String == "")
+            #expect((object["seq"] as? NSNumber)?.stringValue == sequence)
+            #expect(object["value_hex"] as? String == packet.hexString)
+            #expect((object["signature_hex"] as? String)?.count == 128)
+
+            // Nothing is stored under a salt.
+            let salted = try await children.run(["resolve", key, "--seed", address, "--item", "--salt", "x", "--timeout", "3"], name: "salted")
+            #expect(salted.status == 1, "\(salted.stderr)")
+            #expect(salted.stderr.contains("no item with salt 78"), "\(salted.stderr)")
+            seed.signal()
+            #expect(try await seed.exit() == 0)
         }
     }
 

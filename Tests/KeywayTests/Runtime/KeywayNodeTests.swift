@@ -29,6 +29,19 @@ struct KeywayNodeTests {
         }
     }
 
+    @Test func aLateSubscriberLearnsTheNodeHasJoined() async throws {
+        try await NodeBag.with { bag in
+            let seed = try await bag.start(Support.configuration())
+            let node = try await bag.start(Support.configuration(seeds: [Support.seed(of: seed)]))
+            #expect(try await node.waitUntilBootstrapped(timeout: Support.deadline))
+            // `keyway run` subscribes after start; a quick join must not be lost (its
+            // `bootstrapped:` line was, sometimes).
+            let events = await node.events()
+            let event = try await Support.firstEvent(in: events) { if case .bootstrapped = $0 { true } else { false } }
+            #expect(event == .bootstrapped(contacts: 1))
+        }
+    }
+
     @Test func aKeyNobodyPublishedResolvesToNil() async throws {
         try await NodeBag.with { bag in
             let seed = try await bag.start(Support.configuration())
