@@ -10,7 +10,6 @@ let package = Package(
         .executable(name: "keyway", targets: ["KeywayCLI"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -23,14 +22,8 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
-        // The only module that touches libsodium or swift-crypto.
-        .target(
-            name: "KeywayCrypto",
-            dependencies: [
-                "CSodium",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
+        // The only module that touches libsodium (SHA-1, which libsodium lacks, is our own).
+        .target(name: "KeywayCrypto", dependencies: ["CSodium"]),
         // The pure, deterministic protocol core: no I/O, no clock, no global state.
         .target(
             name: "KeywayCore",
