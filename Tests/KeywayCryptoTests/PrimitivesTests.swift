@@ -49,6 +49,21 @@ import KeywayCrypto
         #expect(BLAKE2b.hash([], outputLength: 8, key: [1, 2, 3]) != BLAKE2b.hash([], outputLength: 8, key: [1, 2, 4]))
     }
 
+    /// The one-shot hash (libsodium's stack state) and the incremental hasher agree, keyed or
+    /// not, for contiguous and non-contiguous input and every output length.
+    @Test func blake2bOneShotMatchesIncremental() {
+        let message = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        for key in [[], [UInt8](repeating: 9, count: 16), [UInt8](repeating: 1, count: BLAKE2b.maximumKeyLength)] {
+            for length in [1, 8, 32, BLAKE2b.maximumOutputLength] {
+                var hasher = BLAKE2b.Hasher(outputLength: length, key: key)
+                hasher.update(message)
+                let expected = hasher.finalize()
+                #expect(BLAKE2b.hash(message, outputLength: length, key: key) == expected)
+                #expect(BLAKE2b.hash(message.lazy.map { $0 }, outputLength: length, key: key) == expected)
+            }
+        }
+    }
+
     @Test func sha1() {
         #expect(SHA1.hash(Array("abc".utf8)) == [UInt8](hexString: "a9993e364706816aba3e25717850c26c9cd0d89d"))
         #expect(SHA1.hash(parts: [Array("a".utf8), Array("bc".utf8)]) == SHA1.hash(Array("abc".utf8)))
