@@ -12,7 +12,8 @@ let package = Package(
         .executable(name: "keyway-sim", targets: ["keyway-sim"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // 4.x: its Crypto module uses FoundationEssentials, so no ICU in our binaries.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -25,7 +26,7 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
-        // The only module that touches libsodium or swift-crypto.
+        // The only module that touches libsodium or swift-crypto (SHA-1, which libsodium lacks).
         .target(
             name: "KeywayCrypto",
             dependencies: [

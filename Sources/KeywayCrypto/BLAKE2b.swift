@@ -14,9 +14,21 @@ public enum BLAKE2b {
     public static func hash(
         _ message: some Sequence<UInt8>, outputLength: Int = maximumOutputLength, key: [UInt8] = []
     ) -> [UInt8] {
-        var hasher = Hasher(outputLength: outputLength, key: key)
-        hasher.update(message)
-        return hasher.finalize()
+        precondition((1...maximumOutputLength).contains(outputLength), "BLAKE2b output length out of range")
+        precondition(key.count <= maximumKeyLength, "BLAKE2b key too long")
+        Sodium.ensureInitialized()
+        // libsodium's one-shot call keeps its state on its own stack: no state to allocate
+        // (aligned) and wipe, no copy of contiguous input. DHT write tokens hash on every `get`.
+        func oneShot(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+            [UInt8](unsafeUninitializedCapacity: outputLength) { output, initialized in
+                key.withUnsafeBufferPointer { k in
+                    _ = crypto_generichash(output.baseAddress!, outputLength, input.baseAddress, UInt64(input.count),
+                                           key.isEmpty ? nil : k.baseAddress, key.count)
+                }
+                initialized = outputLength
+            }
+        }
+        return message.withContiguousStorageIfAvailable(oneShot) ?? Array(message).withUnsafeBufferPointer(oneShot)
     }
 
     /// An incremental BLAKE2b computation.

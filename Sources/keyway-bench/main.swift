@@ -77,9 +77,43 @@ for (n, id) in randomIDs.enumerated() {
     fullTable.observe(NodeContact(id: id, endpoint: Endpoint(address: .v4(0x0a00_0000 | UInt32(n)), port: 6881)), responded: true, now: .zero)
 }
 
+/// A node with a routing table of ~130 contacts (what `find_node` queries from random IDs
+/// leave behind), and the three queries a load generator sends, as bytes.
+var answeringNode: DHTNode = {
+    var configuration = DHTConfiguration()
+    configuration.inboundQueryRatePerSource = 0
+    var node = DHTNode(keyPair: keyPair, configuration: configuration, seed: 7, now: .zero)
+    for n in 0..<20_000 {
+        let query = KRPCMessage(transactionID: [1, 2], body: .query(.findNode(id: randomIDs[n], target: randomIDs[n])))
+        node.handleDatagram(query.encoded(), from: Endpoint(address: .v4(0x0a00_0000 | UInt32(n)), port: 6881), now: .zero)
+        while node.pollTransmit() != nil {}
+    }
+    return node
+}()
+let querier = Endpoint("127.0.0.1:40000")!
+let queryBytes: [(String, [UInt8])] = [
+    ("ping", KRPCMessage(transactionID: [1, 2, 3, 4], body: .query(.ping(id: randomIDs[0])), readOnly: true).encoded()),
+    ("find_node", KRPCMessage(transactionID: [1, 2, 3, 4], body: .query(.findNode(id: randomIDs[0], target: randomIDs[1])), readOnly: true).encoded()),
+    ("get", KRPCMessage(transactionID: [1, 2, 3, 4], body: .query(.get(id: randomIDs[0], target: randomIDs[2], sequence: nil)), readOnly: true).encoded()),
+]
+let tokens = WriteTokens(configuration: DHTConfiguration(), now: .zero, rng: &rng)
+
 // MARK: Benchmarks
 
-let benchmarks: [Benchmark] = [
+let benchmarks: [Benchmark] = queryBytes.map { name, bytes in
+    // The core's whole share of answering one query: decode, table, encode; no socket.
+    Benchmark(name: "DHT node answers \(name) (core only, \(bytes.count) B)") { n in
+        bytes.withUnsafeBufferPointer { datagram in
+            for _ in 0..<n {
+                answeringNode.handleDatagram(bytes: datagram, from: querier, now: .zero)
+                while let reply = answeringNode.pollTransmit() { blackHole(reply) }
+            }
+        }
+    }
+} + [
+    Benchmark(name: "write token (BLAKE2b of an IPv4 address)") { n in
+        for i in 0..<n { blackHole(tokens.token(for: .v4(UInt32(truncatingIfNeeded: i)))) }
+    },
     Benchmark(name: "bencode decode (get response, \(getResponseBytes.count) B)") { n in
         for _ in 0..<n { blackHole(try? BencodeValue.decode(getResponseBytes)) }
     },

@@ -1,5 +1,10 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+// FoundationEssentials (ProcessInfo, FileManager, UUID) without Foundation's ICU: smaller RSS.
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Keyway
 import KeywayCore
 import KeywayCrypto

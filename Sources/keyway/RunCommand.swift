@@ -1,5 +1,10 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+// FoundationEssentials (ProcessInfo, FileManager, UUID) without Foundation's ICU: smaller RSS.
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Keyway
 import KeywayCore
 
@@ -32,7 +37,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("An endpoint to publish besides the ones found (repeatable).", valueName: "host:port"))
     var announce: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Queries per second answered per source HOST:PORT before the excess is dropped (default \(Int(DHTConfiguration().inboundQueryRatePerSource)); 0 turns limiting off, for load benchmarks only).",
+        valueName: "n"))
+    var queryRateLimit: Double?
+
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        if let queryRateLimit, !(queryRateLimit >= 0 && queryRateLimit.isFinite) {
+            throw ValidationError("--query-rate-limit must be a number >= 0")
+        }
+    }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -48,6 +64,10 @@ struct RunCommand: AsyncParsableCommand {
         configuration.announce = announce
         configuration.contactsFile = ContactsFile.defaultPath(forIdentity: path)
         configuration.logger = logger
+        if let queryRateLimit {
+            configuration.dht.inboundQueryRatePerSource = queryRateLimit
+            if queryRateLimit == 0 { logger.warning("query rate limiting is off (--query-rate-limit 0): one peer can flood this node") }
+        }
 
         let signals = Signals.termination()
         let node: KeywayNode

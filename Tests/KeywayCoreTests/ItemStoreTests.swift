@@ -83,4 +83,17 @@ import KeywayCrypto
         tokens.rotateIfDue(now: .zero + .seconds(600), rng: &rng)
         #expect(!tokens.isValid(token, for: a))
     }
+
+    @Test func tokensForIPv6AddressesAreBoundToTheWholeAddress() {
+        var rng = SeededRandom(seed: 4)
+        let tokens = WriteTokens(configuration: DHTConfiguration(), now: .zero, rng: &rng)
+        let a = IPAddress.v6(high: 0x2001_0db8_0000_0000, low: 1), b = IPAddress.v6(high: 0x2001_0db8_0000_0000, low: 2)
+        let c = IPAddress.v6(high: 0x2001_0db8_0000_0001, low: 1)
+        let token = tokens.token(for: a)
+        #expect(token.count == DHTConfiguration().tokenLength)
+        #expect(token == tokens.token(for: a))
+        #expect(tokens.isValid(token, for: a))
+        #expect(!tokens.isValid(token, for: b) && !tokens.isValid(token, for: c))
+        #expect(!tokens.isValid(token, for: .v4(1)))
+    }
 }

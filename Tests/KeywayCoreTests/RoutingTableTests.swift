@@ -74,6 +74,41 @@ import Testing
         #expect(!table.closest(to: target, count: 8).contains { $0.id == first })
     }
 
+    /// `closest` visits buckets nearest first and stops early; it must answer exactly what a
+    /// scan of every contact answers, for targets far, near and equal to our own ID, with bad
+    /// contacts, both families and any count.
+    @Test func closestAgreesWithAFullScan() {
+        var rng = SeededRandom(seed: 11)
+        let ownID = NodeID.random(using: &rng)
+        var table = RoutingTable(ownID: ownID, configuration: configuration, now: .zero)
+        for n in 0..<3000 {
+            // Half random, half sharing a long prefix with our ID, so that many buckets split.
+            var id = NodeID.random(using: &rng)
+            if n % 2 == 1 {
+                for bit in 0..<(n % 40) where id.bit(bit) != ownID.bit(bit) { id = id.flippingBit(bit) }
+            }
+            let address: IPAddress = n % 3 == 0 ? .v6(high: 0x2001_0db8 << 32, low: UInt64(n)) : .v4(0x0a00_0000 | UInt32(n))
+            table.observe(NodeContact(id: id, endpoint: Endpoint(address: address, port: 1000)), responded: true, now: .zero)
+        }
+        for contact in table.allContacts.enumerated() where contact.offset % 7 == 0 {
+            for _ in 0..<configuration.failuresBeforeBad { table.recordFailure(of: contact.element.node.id, now: .zero) }
+        }
+        #expect(table.buckets.count > 20)
+        var targets = [ownID, ownID.flippingBit(159), ownID.flippingBit(0)]
+        for _ in 0..<40 { targets.append(.random(using: &rng)) }
+        for bit in stride(from: 1, to: 40, by: 3) { targets.append(ownID.flippingBit(bit)) }
+        for target in targets {
+            for family in [nil, true, false] as [Bool?] {
+                let eligible = table.allContacts.filter {
+                    !$0.isBad(configuration: configuration) && (family == nil || $0.node.endpoint.address.isIPv4 == family)
+                }.map(\.node).sorted { $0.id.distance(to: target) < $1.id.distance(to: target) }
+                for count in [1, 8, 20, 10_000] {
+                    #expect(table.closest(to: target, count: count, ipv4: family) == Array(eligible.prefix(count)))
+                }
+            }
+        }
+    }
+
     @Test func unsolicitedQueryDoesNotMoveAKnownContact() {
         var table = RoutingTable(ownID: own, configuration: configuration, now: .zero)
         let original = contact(id(prefix: 2, 1), 1)

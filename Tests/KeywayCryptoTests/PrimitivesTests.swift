@@ -49,9 +49,46 @@ import KeywayCrypto
         #expect(BLAKE2b.hash([], outputLength: 8, key: [1, 2, 3]) != BLAKE2b.hash([], outputLength: 8, key: [1, 2, 4]))
     }
 
+    /// The one-shot hash (libsodium's stack state) and the incremental hasher agree, keyed or
+    /// not, for contiguous and non-contiguous input and every output length.
+    @Test func blake2bOneShotMatchesIncremental() {
+        let message = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        for key in [[], [UInt8](repeating: 9, count: 16), [UInt8](repeating: 1, count: BLAKE2b.maximumKeyLength)] {
+            for length in [1, 8, 32, BLAKE2b.maximumOutputLength] {
+                var hasher = BLAKE2b.Hasher(outputLength: length, key: key)
+                hasher.update(message)
+                let expected = hasher.finalize()
+                #expect(BLAKE2b.hash(message, outputLength: length, key: key) == expected)
+                #expect(BLAKE2b.hash(message.lazy.map { $0 }, outputLength: length, key: key) == expected)
+            }
+        }
+    }
+
     @Test func sha1() {
         #expect(SHA1.hash(Array("abc".utf8)) == [UInt8](hexString: "a9993e364706816aba3e25717850c26c9cd0d89d"))
         #expect(SHA1.hash(parts: [Array("a".utf8), Array("bc".utf8)]) == SHA1.hash(Array("abc".utf8)))
+    }
+
+    /// FIPS 180 examples, and lengths on both sides of the padding boundaries (55/56 bytes: the
+    /// length still fits in the last block or not; 64: a full block), from Python's hashlib.
+    @Test func sha1KnownAnswers() {
+        #expect(SHA1.hash([]) == [UInt8](hexString: "da39a3ee5e6b4b0d3255bfef95601890afd80709"))
+        #expect(SHA1.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+            == [UInt8](hexString: "84983e441c3bd26ebaae4aa1f95129e5e54670f1"))
+        #expect(SHA1.hash(repeatElement(UInt8(ascii: "a"), count: 1_000_000))
+            == [UInt8](hexString: "34aa973cd4c4daa4f61eeb2bdbad27316534016f"))
+        let expected: [(Int, String)] = [
+            (55, "c1c8bbdc22796e28c0e15163d20899b65621d65a"), (56, "c2db330f6083854c99d4b5bfb6e8f29f201be699"),
+            (63, "03f09f5b158a7a8cdad920bddc29b81c18a551f5"), (64, "0098ba824b5c16427bd7a1122a5a442a25ec644d"),
+            (65, "11655326c708d70319be2610e8a57d9a5b959d3b"), (119, "ee971065aaa017e0632a8ca6c77bb3bf8b1dfc56"),
+            (120, "f34c1488385346a55709ba056ddd08280dd4c6d6"),
+        ]
+        for (count, digest) in expected {
+            let input = [UInt8](repeating: UInt8(ascii: "a"), count: count)
+            #expect(SHA1.hash(input) == [UInt8](hexString: digest), "\(count) bytes")
+            // Split anywhere, the incremental hash agrees.
+            #expect(SHA1.hash(parts: [Array(input[..<(count / 3)]), Array(input[(count / 3)...])]) == [UInt8](hexString: digest))
+        }
     }
 
     @Test func randomBytesDiffer() {

@@ -41,9 +41,10 @@ extension KeywayNode {
         let clock = RuntimeClock()
         let seed = SecureRandom.uint64()
         let enginePromise = eventLoop.makePromise(of: NIOLoopBound<NodeEngine>.self)
+        let vectorCount = max(1, configuration.datagramsPerRead)
         var bootstrap = DatagramBootstrap(group: eventLoop)
-            .channelOption(.maxMessagesPerRead, value: UInt(max(1, configuration.datagramsPerRead)))
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: configuration.maximumDatagramSize))
+            .channelOption(.maxMessagesPerRead, value: UInt(max(1, configuration.readsPerWakeUp)))
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: configuration.maximumDatagramSize * vectorCount))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let engine = NodeEngine(configuration: configuration, clock: clock, seed: seed, eventLoop: channel.eventLoop)
@@ -51,6 +52,12 @@ extension KeywayNode {
                     enginePromise.succeed(NIOLoopBound(engine, eventLoop: channel.eventLoop))
                 }
             }
+        #if os(Linux) || os(FreeBSD) || os(Android)
+        if vectorCount > 1 {
+            // recvmmsg: one system call reads up to vectorCount datagrams, each into its own slot.
+            bootstrap = bootstrap.channelOption(.datagramVectorReadMessageCount, value: vectorCount)
+        }
+        #endif
         if family == .dualStack {
             // IPV6_V6ONLY lives at the IPPROTO_IPV6 level (`.socketOption(...)` would use SOL_SOCKET).
             bootstrap = bootstrap.channelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 0)

@@ -41,8 +41,13 @@ public struct KeywayNodeConfiguration: Sendable {
     /// Longest datagram received; KRPC messages stay under 1500 bytes (BEP 44 values are at
     /// most 1000), so anything longer is not for us.
     public var maximumDatagramSize = 2048
-    /// Datagrams read from the socket per wake-up before other work gets a turn.
+    /// Datagrams read with one system call (`recvmmsg` on Linux; one at a time elsewhere). A
+    /// busy node then pays one system call per batch instead of one per datagram; the receive
+    /// buffer holds this many ``maximumDatagramSize`` slots (16 × 2048 = 32 KiB).
     public var datagramsPerRead = 16
+    /// Reads (each of up to ``datagramsPerRead`` datagrams) per wake-up of the event loop before
+    /// the answers are flushed and other work gets a turn: 4 × 16 = at most 64 datagrams.
+    public var readsPerWakeUp = 4
     /// Events buffered for each ``KeywayNode/events()`` consumer that falls behind; the oldest
     /// are dropped beyond this.
     public var eventBufferSize = 256

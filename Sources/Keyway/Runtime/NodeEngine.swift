@@ -32,6 +32,11 @@ final class NodeEngine: ChannelInboundHandler {
     var boundEndpoint = KeywayNodeConfiguration.defaultListen
     /// Datagrams the core wanted sent where this socket cannot send (the other family).
     var unsendable = 0
+    /// The channel's allocator, kept so that a send does not go through the channel for it.
+    private var allocator = ByteBufferAllocator()
+    /// The source of the datagram read last, as the core sees it and as NIO gave it: most
+    /// datagrams the core sends are answers to it, and reusing NIO's address saves building one.
+    private var lastSource: (endpoint: Endpoint, address: SocketAddress)?
 
     // Timer.
     private var timer: Scheduled<Void>?
@@ -73,7 +78,10 @@ final class NodeEngine: ChannelInboundHandler {
 
     // MARK: Channel
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        allocator = context.channel.allocator
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
@@ -81,12 +89,17 @@ final class NodeEngine: ChannelInboundHandler {
         guard running else { return }
         let envelope = unwrapInboundIn(data)
         guard let source = envelope.remoteAddress.endpoint else { return }
-        let payload = envelope.data.readableBytesView
-        core.handleDatagram(Array(payload), from: source, now: clock.now())
-        drain(flush: false)
+        lastSource = (source, envelope.remoteAddress)
+        let now = clock.now()
+        envelope.data.withUnsafeReadableBytes { bytes in
+            core.handleDatagram(bytes: bytes.assumingMemoryBound(to: UInt8.self), from: source, now: now)
+        }
+        // The timer is re-armed and the writes flushed once per batch, in channelReadComplete.
+        drainQueues()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        armTimer()
         context.flush()
     }
 
@@ -100,6 +113,13 @@ final class NodeEngine: ChannelInboundHandler {
 
     /// Sends what the core queued, handles its events (which may queue more), re-arms the timer.
     func drain(flush: Bool) {
+        drainQueues()
+        if flush { context?.flush() }
+        armTimer()
+    }
+
+    /// Sends what the core queued and handles its events, until both queues are empty.
+    private func drainQueues() {
         startResolvesAwaitingContacts()
         var progressed = true
         while progressed {
@@ -113,16 +133,20 @@ final class NodeEngine: ChannelInboundHandler {
                 progressed = true
             }
         }
-        if flush { context?.flush() }
-        armTimer()
     }
 
     private func send(_ datagram: Datagram) {
-        guard let context, let address = SocketAddress.destination(for: datagram.endpoint, family: family) else {
+        guard let context else { return }
+        let address: SocketAddress
+        if let lastSource, lastSource.endpoint == datagram.endpoint {
+            address = lastSource.address
+        } else if let destination = SocketAddress.destination(for: datagram.endpoint, family: family) {
+            address = destination
+        } else {
             unsendable += 1
             return
         }
-        var buffer = context.channel.allocator.buffer(capacity: datagram.payload.count)
+        var buffer = allocator.buffer(capacity: datagram.payload.count)
         buffer.writeBytes(datagram.payload)
         context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: address, data: buffer)), promise: nil)
     }

@@ -7,6 +7,12 @@ extension DHTNode {
     /// Anything that is not a KRPC message is dropped; a malformed query is answered with
     /// error 203; responses are accepted only from the endpoint the query went to.
     public mutating func handleDatagram(_ datagram: [UInt8], from source: Endpoint, now: Instant) {
+        datagram.withUnsafeBufferPointer { handleDatagram(bytes: $0, from: source, now: now) }
+    }
+
+    /// Handles one UDP datagram from `source`, read in place from `bytes` (which need only live
+    /// for the call): a runtime hands over its receive buffer without copying it into an array.
+    public mutating func handleDatagram(bytes datagram: UnsafeBufferPointer<UInt8>, from source: Endpoint, now: Instant) {
         statistics.datagramsReceived += 1
         statistics.bytesReceived += datagram.count
         let message: KRPCMessage

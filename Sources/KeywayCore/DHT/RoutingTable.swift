@@ -168,11 +168,21 @@ public struct RoutingTable: Sendable {
 
     /// Up to `count` contacts closest to `target` by XOR distance, nearest first, leaving out
     /// bad contacts (and, when given, contacts of another address family than `family`).
+    ///
+    /// Buckets are visited nearest first, and the visit stops as soon as `count` contacts are
+    /// found, which gives the same answer as scanning every contact. With `c` the target's
+    /// bucket, every contact of bucket `c` (unless it is the last) agrees with the target up to
+    /// bit `c` included; every contact of the buckets after `c` differs from it first at bit
+    /// `c`; every contact of a bucket `j < c` first at bit `j`. So the groups, in order: bucket
+    /// `c`, then buckets `c+1...` together, then `c-1`, `c-2`, ... down to 0, each strictly
+    /// farther than the one before. Queries call this for every `find_node`, `get` and
+    /// `get_peers` they answer.
     public func closest(to target: NodeID, count: Int, ipv4: Bool? = nil) -> [NodeContact] {
+        guard count > 0 else { return [] }
         var best: [(distance: NodeID, node: NodeContact)] = []
         best.reserveCapacity(count + 1)
-        for bucket in buckets {
-            for contact in bucket.contacts where !contact.isBad(configuration: configuration) {
+        func consider(_ index: Int) {
+            for contact in buckets[index].contacts where !contact.isBad(configuration: configuration) {
                 if let ipv4, contact.node.endpoint.address.isIPv4 != ipv4 { continue }
                 let distance = contact.node.id.distance(to: target)
                 if best.count == count, let last = best.last, !(distance < last.distance) { continue }
@@ -181,6 +191,16 @@ public struct RoutingTable: Sendable {
                 best.insert((distance, contact.node), at: position)
                 if best.count > count { best.removeLast() }
             }
+        }
+        let nearest = bucketIndex(for: target)
+        consider(nearest)
+        if best.count < count {
+            for index in (nearest + 1)..<max(nearest + 1, buckets.count) { consider(index) }
+        }
+        var index = nearest - 1
+        while best.count < count && index >= 0 {
+            consider(index)
+            index -= 1
         }
         return best.map(\.node)
     }

@@ -28,15 +28,29 @@ public struct WriteTokens: Sendable {
 
     /// The token for a querier at `address`.
     public func token(for address: IPAddress) -> [UInt8] {
-        BLAKE2b.hash(address.bytes, outputLength: tokenLength, key: current)
+        Self.hash(address, key: current, length: tokenLength)
     }
 
     /// Whether `token` was issued to `address` under the current or the previous secret.
     public func isValid(_ token: [UInt8], for address: IPAddress) -> Bool {
         guard token.count == tokenLength else { return false }
-        let bytes = address.bytes
-        return token == BLAKE2b.hash(bytes, outputLength: tokenLength, key: current)
-            || token == BLAKE2b.hash(bytes, outputLength: tokenLength, key: previous)
+        return token == Self.hash(address, key: current, length: tokenLength)
+            || token == Self.hash(address, key: previous, length: tokenLength)
+    }
+
+    /// BLAKE2b over the address's network-order bytes (the same bytes as ``IPAddress/bytes``),
+    /// read from the stack rather than from a new array: a node computes this for every `get`.
+    private static func hash(_ address: IPAddress, key: [UInt8], length: Int) -> [UInt8] {
+        switch address {
+        case let .v4(value):
+            return withUnsafeBytes(of: value.bigEndian) {
+                BLAKE2b.hash($0.assumingMemoryBound(to: UInt8.self), outputLength: length, key: key)
+            }
+        case let .v6(high, low):
+            return withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) {
+                BLAKE2b.hash($0.assumingMemoryBound(to: UInt8.self), outputLength: length, key: key)
+            }
+        }
     }
 
     /// Replaces the secret when its time has come.

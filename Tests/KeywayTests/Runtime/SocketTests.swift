@@ -87,6 +87,10 @@ struct SocketTests {
         #expect(mapped.endpoint == Endpoint("192.0.2.7:4000"))
         let v6 = try SocketAddress(ipAddress: "2001:db8::1", port: 53)
         #expect(v6.endpoint == Endpoint("[2001:db8::1]:53"))
+        // Only ::ffff:0:0/96 is IPv4-mapped; ::1 and ::a.b.c.d (IPv4-compatible) stay IPv6.
+        #expect(try SocketAddress(ipAddress: "::1", port: 1).endpoint == Endpoint("[::1]:1"))
+        #expect(try SocketAddress(ipAddress: "::c000:207", port: 1).endpoint == Endpoint("[::c000:207]:1"))
+        #expect(try SocketAddress(ipAddress: "ffff::ffff:c000:207", port: 1).endpoint == Endpoint("[ffff::ffff:c000:207]:1"))
 
         let endpoint = try #require(Endpoint("192.0.2.7:4000"))
         #expect(SocketAddress.destination(for: endpoint, family: .ipv4) == v4)
@@ -95,5 +99,11 @@ struct SocketTests {
         let v6Endpoint = try #require(Endpoint("[2001:db8::1]:53"))
         #expect(SocketAddress.destination(for: v6Endpoint, family: .ipv4) == nil)
         #expect(SocketAddress.destination(for: v6Endpoint, family: .dualStack) == v6)
+        #expect(SocketAddress.destination(for: v6Endpoint, family: .ipv6) == v6)
+        // Built without a host name, and mapped back to the same endpoint.
+        for family in [SocketFamily.ipv4, .dualStack] {
+            #expect(SocketAddress.destination(for: endpoint, family: family)?.endpoint == endpoint)
+        }
+        #expect(SocketAddress.destination(for: v6Endpoint, family: .ipv6)?.endpoint == v6Endpoint)
     }
 }
