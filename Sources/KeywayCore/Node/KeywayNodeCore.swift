@@ -32,7 +32,8 @@ public struct KeywayNodeCore: Sendable {
     private var resolving: [OperationID: Ed25519.PublicKey] = [:]
     private var events = Deque<NodeEvent>()
 
-    /// A node core for `identity`; both halves' randomness derives from `seed`.
+    /// A node core for `identity`; both halves' randomness derives from `seed` (reproducible:
+    /// for simulations and tests).
     public init(
         identity: Ed25519.KeyPair, dhtConfiguration: DHTConfiguration = DHTConfiguration(),
         transportConfiguration: TransportConfiguration = TransportConfiguration(), seed: UInt64, now: Instant
@@ -40,6 +41,18 @@ public struct KeywayNodeCore: Sendable {
         var rng = SeededRandom(seed: seed)
         dht = DHTNode(keyPair: identity, configuration: dhtConfiguration, seed: rng.next(), now: now)
         transport = SessionManager(identity: identity, configuration: transportConfiguration, seed: rng.next(), now: now)
+    }
+
+    /// A node core for a real node: the DHT's randomness derives from `seed`, the transport's
+    /// (ephemeral keys, indices, cookie secrets) from `transportRandom`, which SHOULD be
+    /// ``TransportRandom/init(secretSeed:)`` seeded from a secure source.
+    public init(
+        identity: Ed25519.KeyPair, dhtConfiguration: DHTConfiguration = DHTConfiguration(),
+        transportConfiguration: TransportConfiguration = TransportConfiguration(), seed: UInt64,
+        transportRandom: TransportRandom, now: Instant
+    ) {
+        dht = DHTNode(keyPair: identity, configuration: dhtConfiguration, seed: seed, now: now)
+        transport = SessionManager(identity: identity, configuration: transportConfiguration, random: transportRandom, now: now)
     }
 
     // MARK: Driving

@@ -52,7 +52,11 @@ extension StreamConnection {
         case let .maxData(maximum):
             peerMaxData = max(peerMaxData, maximum)
         case let .maxStreamData(wireID, maximum):
-            guard let number = numbersByWireID[wireID], let known = streams[number]?.peerMaximum else { return }
+            // The opener of a stream announces its window in the same packet as the stream's
+            // first bytes, and control frames come first: like QUIC, a MAX_STREAM_DATA frame
+            // for a new stream of the peer's parity opens it, so the window is not lost.
+            guard let number = streamNumber(forIncoming: wireID, sink: &sink),
+                  let known = streams[number]?.peerMaximum else { return }
             streams[number]?.peerMaximum = max(known, maximum)
         }
     }
