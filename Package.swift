@@ -59,6 +59,9 @@ let package = Package(
                 "Keyway", "KeywayCore", "KeywayCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                // TCP for `listen --forward` and `forward`.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Sources/keyway"
         ),

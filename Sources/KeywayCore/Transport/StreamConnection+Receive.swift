@@ -23,8 +23,10 @@ extension StreamConnection {
         if packetNumber + 1 == receivedPackets.last?.upperBound { largestReceivedAt = now }
         if frames.contains(where: \.isAckEliciting) {
             unacknowledgedCount += 1
-            // Acknowledge every second packet at once, and any gap at once (it may be a loss).
-            let due = unacknowledgedCount >= 2 || outOfOrder ? now : now + .nanoseconds(limits.maximumAckDelay)
+            // Acknowledge every second packet at once, any gap at once (it may be a loss), and
+            // a stream's end at once (the application may close right after reading it).
+            let due = unacknowledgedCount >= 2 || outOfOrder || frames.contains(where: \.isStreamEnd)
+                ? now : now + .nanoseconds(limits.maximumAckDelay)
             ackDeadline = min(ackDeadline ?? due, due)
         }
         for frame in frames {
