@@ -68,7 +68,10 @@ let package = Package(
         // Release-mode micro-benchmarks: `swift run -c release keyway-bench`.
         .executableTarget(
             name: "keyway-bench",
-            dependencies: ["KeywayCore", "KeywayCrypto"]
+            dependencies: [
+                "KeywayCore", "KeywayCrypto", "Keyway", "CSodium",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The discrete-event simulator: many cores on a virtual clock and network, one seed.
         .target(
