@@ -60,13 +60,19 @@ let package = Package(
                 "Keyway", "KeywayCore", "KeywayCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                // TCP for `listen --forward` and `forward`.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Sources/keyway"
         ),
         // Release-mode micro-benchmarks: `swift run -c release keyway-bench`.
         .executableTarget(
             name: "keyway-bench",
-            dependencies: ["KeywayCore", "KeywayCrypto"]
+            dependencies: [
+                "KeywayCore", "KeywayCrypto", "Keyway", "CSodium",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // TEST SCAFFOLDING: one core on a blocking UDP socket, for Tests/Interop/load_benchmark.sh
         // figures in Docs/PERFORMANCE.md until the runtime's own figures replace them.

@@ -30,3 +30,25 @@ public struct SecureRandomNumberGenerator: RandomNumberGenerator, Sendable {
     /// The next random value.
     public mutating func next() -> UInt64 { SecureRandom.uint64() }
 }
+
+extension SecureRandom {
+    /// Length of the seed of ``deterministicBytes(count:seed:)``.
+    public static let deterministicSeedLength = 32
+
+    /// `count` bytes of ChaCha20 keystream under `seed` (libsodium
+    /// `randombytes_buf_deterministic`): the same seed gives the same bytes. With a secret seed
+    /// of ``deterministicSeedLength`` random bytes the output is cryptographically secure.
+    /// A seed of another length gives `nil`.
+    public static func deterministicBytes(count: Int, seed: SecureBytes) -> [UInt8]? {
+        guard seed.count == deterministicSeedLength else { return nil }
+        Sodium.ensureInitialized()
+        guard count > 0 else { return [] }
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { buffer in
+            seed.withUnsafeBytes { key in
+                randombytes_buf_deterministic(buffer.baseAddress!, buffer.count, key.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        return out
+    }
+}

@@ -1,6 +1,7 @@
 // keyway-bench: a small release-mode harness that prints the figures Docs/PERFORMANCE.md records.
 //
 //     swift run -c release keyway-bench [filter]
+//     swift run -c release keyway-bench transport   # the transport's figures only
 //
 // Each benchmark runs its body repeatedly for about a second after a warm-up and prints the
 // median of five rounds as operations per second and nanoseconds per operation. A filter
@@ -152,7 +153,13 @@ let benchmarks: [Benchmark] = queryBytes.map { name, bytes in
 ]
 
 let filter = CommandLine.arguments.dropFirst().first
-print("keyway-bench: median of 5 rounds of ~200 ms each")
-for benchmark in benchmarks where filter == nil || benchmark.name.contains(filter!) {
-    measure(benchmark)
+if filter != "transport" {
+    print("keyway-bench: median of 5 rounds of ~200 ms each")
+    for benchmark in benchmarks where filter == nil || benchmark.name.contains(filter!) {
+        measure(benchmark)
+    }
+}
+// `keyway-bench transport`: the transport's figures (see TransportBench.swift).
+if filter == nil || filter == "transport" {
+    try await TransportBench.run()
 }

@@ -17,7 +17,10 @@ struct KeywayCommand: ParsableCommand {
 
             Start with `keyway demo`.
             """,
-        subcommands: [IdCommand.self, RunCommand.self, ResolveCommand.self, DemoCommand.self]
+        subcommands: [
+            IdCommand.self, RunCommand.self, ResolveCommand.self, ListenCommand.self, ConnectCommand.self,
+            ForwardCommand.self, DemoCommand.self,
+        ]
     )
 }
 

@@ -1,4 +1,5 @@
 import KeywayCore
+import KeywayCrypto
 
 /// What a running node reports through ``KeywayNode/events()``.
 public enum KeywayEvent: Sendable, Equatable {
@@ -15,4 +16,15 @@ public enum KeywayEvent: Sendable, Equatable {
     /// This node's record was put on `storedOn` nodes (this one included when it is among the
     /// closest to its own key).
     case published(EndpointRecord, storedOn: Int)
+    /// An encrypted session with `peer` is established (first time, or after it restarted).
+    case sessionEstablished(peer: Ed25519.PublicKey, endpoint: Endpoint)
+    /// `peer` restarted (it lost its session state); streams that had reached it were reset.
+    case peerRestarted(Ed25519.PublicKey)
+    /// The session with `peer` now goes to `to`: an authenticated packet came from there, or a
+    /// newer record lists it.
+    case peerMoved(peer: Ed25519.PublicKey, to: Endpoint, reason: RebindReason)
+    /// `peer` did not answer handshakes for ``TransportConfiguration/handshakeGiveUpAfter``.
+    case peerUnreachable(Ed25519.PublicKey)
+    /// `peer` tried to open a session and ``TransportConfiguration/peerPolicy`` refused it.
+    case peerRefused(Ed25519.PublicKey)
 }

@@ -28,7 +28,7 @@ public final class KeywayNode: Sendable {
     public let configuration: KeywayNodeConfiguration
 
     private let channel: any Channel
-    private let engine: NIOLoopBound<NodeEngine>
+    let engine: NIOLoopBound<NodeEngine>
     private let lifecycle = Mutex(Lifecycle())
 
     private struct Lifecycle: Sendable {

@@ -55,6 +55,15 @@ public struct KeywayNodeConfiguration: Sendable {
     public var recordLimits = EndpointRecordLimits()
     /// The DHT core's limits and timers (republish interval, query timeout, ...).
     public var dht = DHTConfiguration()
+    /// The transport's limits and admission: which keys may open sessions
+    /// (``TransportConfiguration/peerPolicy``), the mesh secret
+    /// (``TransportConfiguration/presharedKey``), windows and timers. The runtime always runs
+    /// it with ``TransportConfiguration/creditOnDelivery`` off: credit returns to the peer as
+    /// ``KeywayStream/read(maximumCount:)`` takes the bytes.
+    public var transport = TransportConfiguration()
+    /// Incoming streams buffered for ``KeywayNode/incomingStreams()`` before its consumer takes
+    /// them; more are refused (reset), so a peer cannot pile up streams nobody reads.
+    public var incomingStreamBacklog = 64
     /// Where the node's socket and timers run; `nil`: NIO's shared singleton group.
     public var eventLoopGroup: (any EventLoopGroup)?
     /// Where the node logs; every message carries the node's key as `node` metadata.
@@ -66,5 +75,12 @@ public struct KeywayNodeConfiguration: Sendable {
     /// A configuration for `keyPair` with every default.
     public init(keyPair: Ed25519.KeyPair) {
         self.keyPair = keyPair
+    }
+
+    /// ``transport`` as the runtime runs it (credit returned on read).
+    var runtimeTransport: TransportConfiguration {
+        var transport = transport
+        transport.creditOnDelivery = false
+        return transport
     }
 }

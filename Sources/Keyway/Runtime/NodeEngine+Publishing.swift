@@ -26,6 +26,7 @@ extension NodeEngine {
         reachable = now
         logger.info("reachable endpoints changed", metadata: ["endpoints": "\(now.map(\.description).joined(separator: ","))"])
         emit(.reachableEndpointsChanged(now))
+        localAddressChanged()
         if configuration.publishAutomatically { publishAutomatically(reason: "endpoints changed") }
     }
 

@@ -5,21 +5,21 @@ import NIOCore
 
 /// The core inside its event loop: the one channel handler of the node's UDP socket.
 ///
-/// Confinement: the engine, and so the ``DHTNode`` it owns, is touched only on the channel's
+/// Confinement: the engine, and so the ``KeywayNodeCore`` (DHT and transport) it owns, is touched only on the channel's
 /// event loop: by NIO's callbacks, by the timer (scheduled on that loop) and by ``KeywayNode``
 /// through `eventLoop.submit` with a `NIOLoopBound` reference, which checks the loop on every
 /// access. There are no locks and no other threads; async callers wait on promises.
 ///
 /// Driving (the core's contract): after every call into the core the engine drains
-/// ``DHTNode/pollTransmit()`` (writes, flushed once per batch of reads) and
-/// ``DHTNode/pollEvent()``, then re-arms its single timer from ``DHTNode/nextTimeout()``. The
+/// ``KeywayNodeCore/pollTransmit()`` (writes, flushed once per batch of reads) and
+/// ``KeywayNodeCore/pollEvent()``, then re-arms its single timer from ``KeywayNodeCore/nextTimeout()``. The
 /// timer is moved only when the core's deadline becomes earlier than the armed one; firing early
 /// is harmless to the core, so a busy node does not reschedule per datagram.
 final class NodeEngine: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
-    var core: DHTNode
+    var core: KeywayNodeCore
     let configuration: KeywayNodeConfiguration
     let clock: RuntimeClock
     let eventLoop: any EventLoop
@@ -55,6 +55,8 @@ final class NodeEngine: ChannelInboundHandler {
     var lastPublished: KeywayEvent?
     /// Whether the node has seeds or restored contacts to bootstrap from.
     var hasBootstrapSources = false
+    /// Streams, connects and the acceptor (see NodeEngine+Streams.swift).
+    var streams = EngineStreams()
 
     // Publishing (see NodeEngine+Publishing.swift).
     var interfaces: [IPAddress] = []
@@ -73,7 +75,11 @@ final class NodeEngine: ChannelInboundHandler {
         var logger = configuration.logger
         logger[metadataKey: "node"] = "\(configuration.keyPair.publicKey.zBase32.prefix(8))"
         self.logger = logger
-        core = DHTNode(keyPair: configuration.keyPair, configuration: configuration.dht, seed: seed, now: clock.now())
+        core = KeywayNodeCore(
+            identity: configuration.keyPair, dhtConfiguration: configuration.dht,
+            transportConfiguration: configuration.runtimeTransport, seed: seed,
+            transportRandom: TransportRandom(secretSeed: SecureBytes(SecureRandom.bytes(count: SecureRandom.deterministicSeedLength)))!,
+            now: clock.now())
     }
 
     // MARK: Channel
@@ -179,6 +185,7 @@ final class NodeEngine: ChannelInboundHandler {
         upkeep?.cancel()
         upkeep = nil
         failAllRequests()
+        failAllStreams()
         return core.routingTable.allContacts.map(\.node)
     }
 }

@@ -32,7 +32,8 @@ public struct KeywayNodeCore: Sendable {
     private var resolving: [OperationID: Ed25519.PublicKey] = [:]
     private var events = Deque<NodeEvent>()
 
-    /// A node core for `identity`; both halves' randomness derives from `seed`.
+    /// A node core for `identity`; both halves' randomness derives from `seed` (reproducible:
+    /// for simulations and tests).
     public init(
         identity: Ed25519.KeyPair, dhtConfiguration: DHTConfiguration = DHTConfiguration(),
         transportConfiguration: TransportConfiguration = TransportConfiguration(), seed: UInt64, now: Instant
@@ -42,13 +43,31 @@ public struct KeywayNodeCore: Sendable {
         transport = SessionManager(identity: identity, configuration: transportConfiguration, seed: rng.next(), now: now)
     }
 
+    /// A node core for a real node: the DHT's randomness derives from `seed`, the transport's
+    /// (ephemeral keys, indices, cookie secrets) from `transportRandom`, which SHOULD be
+    /// ``TransportRandom/init(secretSeed:)`` seeded from a secure source.
+    public init(
+        identity: Ed25519.KeyPair, dhtConfiguration: DHTConfiguration = DHTConfiguration(),
+        transportConfiguration: TransportConfiguration = TransportConfiguration(), seed: UInt64,
+        transportRandom: TransportRandom, now: Instant
+    ) {
+        dht = DHTNode(keyPair: identity, configuration: dhtConfiguration, seed: seed, now: now)
+        transport = SessionManager(identity: identity, configuration: transportConfiguration, random: transportRandom, now: now)
+    }
+
     // MARK: Driving
 
     /// Handles one UDP datagram from `source`, whichever half it belongs to.
     public mutating func handleDatagram(_ datagram: [UInt8], from source: Endpoint, now: Instant) {
+        datagram.withUnsafeBufferPointer { handleDatagram(bytes: $0, from: source, now: now) }
+    }
+
+    /// Handles one datagram read in place from the caller's receive buffer: KRPC is parsed
+    /// without a copy; a transport packet is copied once for the session layer.
+    public mutating func handleDatagram(bytes datagram: UnsafeBufferPointer<UInt8>, from source: Endpoint, now: Instant) {
         if datagram.first == UInt8(ascii: "d") {
-            dht.handleDatagram(datagram, from: source, now: now)
-        } else if !transport.handleDatagram(datagram, from: source, now: now) {
+            dht.handleDatagram(bytes: datagram, from: source, now: now)
+        } else if !transport.handleDatagram(Array(datagram), from: source, now: now) {
             datagramsUnclaimed += 1
         }
         route(now: now)

@@ -65,7 +65,7 @@ struct CookieJar: Sendable {
     private let secretLifetime: Duration
 
     /// The jar of the node whose key is `identity`.
-    init(identity: Ed25519.PublicKey, secretLifetime: Duration, now: Instant, rng: inout SeededRandom) {
+    init(identity: Ed25519.PublicKey, secretLifetime: Duration, now: Instant, rng: inout TransportRandom) {
         mac1Key = HandshakeMACs.mac1Key(for: identity)
         cookieKey = HandshakeMACs.cookieKey(for: identity)
         self.secretLifetime = secretLifetime
@@ -74,7 +74,7 @@ struct CookieJar: Sendable {
     }
 
     /// The cookie of `source` now: a MAC of its compact endpoint under the current secret.
-    private mutating func cookie(for source: Endpoint, now: Instant, rng: inout SeededRandom) -> [UInt8] {
+    private mutating func cookie(for source: Endpoint, now: Instant, rng: inout TransportRandom) -> [UInt8] {
         if now >= secretExpires {
             secret = SecureBytes(rng.bytes(count: 32))
             secretExpires = now + secretLifetime
@@ -83,7 +83,7 @@ struct CookieJar: Sendable {
     }
 
     /// Whether the packet carries a valid `mac2` (at `macOffset + 16`) for `source`.
-    mutating func hasValidMAC2(_ packet: [UInt8], macOffset: Int, source: Endpoint, now: Instant, rng: inout SeededRandom) -> Bool {
+    mutating func hasValidMAC2(_ packet: [UInt8], macOffset: Int, source: Endpoint, now: Instant, rng: inout TransportRandom) -> Bool {
         let cookie = cookie(for: source, now: now, rng: &rng)
         let mac2Offset = macOffset + TransportSpec.macLength
         let expected = HandshakeMACs.mac(packet[..<mac2Offset], key: cookie)
@@ -92,7 +92,7 @@ struct CookieJar: Sendable {
 
     /// A cookie reply to the initiation `packet` from `source`, whose sender index is
     /// `senderIndex`; the cookie is sealed with the packet's `mac1` as associated data.
-    mutating func reply(to packet: [UInt8], senderIndex: UInt32, macOffset: Int, source: Endpoint, now: Instant, rng: inout SeededRandom) -> [UInt8] {
+    mutating func reply(to packet: [UInt8], senderIndex: UInt32, macOffset: Int, source: Endpoint, now: Instant, rng: inout TransportRandom) -> [UInt8] {
         let cookie = cookie(for: source, now: now, rng: &rng)
         let nonce = rng.bytes(count: TransportSpec.cookieNonceLength)
         let mac1 = packet[macOffset..<macOffset + TransportSpec.macLength]

@@ -28,7 +28,7 @@ public struct SessionManager: Sendable {
     public internal(set) var statistics = TransportStatistics()
 
     let limits: StreamConnection.Limits
-    var rng: SeededRandom
+    var rng: TransportRandom
     /// Peers by slot; a freed slot is `nil` until reused.
     var peers: [PeerSession?] = []
     /// Slots by peer key.
@@ -45,12 +45,19 @@ public struct SessionManager: Sendable {
     /// The next local stream number.
     var nextStreamNumber: UInt64 = 0
 
-    /// A core for `identity`, whose every random choice derives from `seed`.
+    /// A core for `identity`, whose every random choice derives from `seed` (reproducible and
+    /// insecure: for simulations and tests; see ``TransportRandom``).
     public init(identity: Ed25519.KeyPair, configuration: TransportConfiguration = TransportConfiguration(), seed: UInt64, now: Instant) {
+        self.init(identity: identity, configuration: configuration, random: TransportRandom(seed: seed), now: now)
+    }
+
+    /// A core for `identity` whose every random choice comes from `random` (a real node passes
+    /// ``TransportRandom/init(secretSeed:)`` with 32 bytes from a secure source).
+    public init(identity: Ed25519.KeyPair, configuration: TransportConfiguration = TransportConfiguration(), random: TransportRandom, now: Instant) {
         self.identity = identity
         self.configuration = configuration
         limits = StreamConnection.Limits(configuration)
-        var rng = SeededRandom(seed: seed)
+        var rng = random
         cookies = CookieJar(identity: identity.publicKey, secretLifetime: configuration.cookieSecretLifetime, now: now, rng: &rng)
         rateLimiter = HandshakeRateLimiter(configuration: configuration, now: now)
         self.rng = rng
@@ -166,6 +173,17 @@ public struct SessionManager: Sendable {
             startHandshake(slot: slot, now: now)
         }
         flush(slot: slot, now: now)
+    }
+
+    /// This node's own address changed (its interfaces or external endpoint did): every peer
+    /// with usable keys gets a PING from the new address at once, so it rebinds passively
+    /// without waiting for a probe or a resolve (the PING is retransmitted like data).
+    public mutating func localAddressChanged(now: Instant) {
+        for slot in peers.indices {
+            guard let peer = peers[slot], peer.current != nil else { continue }
+            peers[slot]!.connection.pingPending = true
+            flush(slot: slot, now: now)
+        }
     }
 
     // MARK: Introspection

@@ -23,8 +23,10 @@ extension StreamConnection {
         if packetNumber + 1 == receivedPackets.last?.upperBound { largestReceivedAt = now }
         if frames.contains(where: \.isAckEliciting) {
             unacknowledgedCount += 1
-            // Acknowledge every second packet at once, and any gap at once (it may be a loss).
-            let due = unacknowledgedCount >= 2 || outOfOrder ? now : now + .nanoseconds(limits.maximumAckDelay)
+            // Acknowledge every second packet at once, any gap at once (it may be a loss), and
+            // a stream's end at once (the application may close right after reading it).
+            let due = unacknowledgedCount >= 2 || outOfOrder || frames.contains(where: \.isStreamEnd)
+                ? now : now + .nanoseconds(limits.maximumAckDelay)
             ackDeadline = min(ackDeadline ?? due, due)
         }
         for frame in frames {
@@ -52,7 +54,11 @@ extension StreamConnection {
         case let .maxData(maximum):
             peerMaxData = max(peerMaxData, maximum)
         case let .maxStreamData(wireID, maximum):
-            guard let number = numbersByWireID[wireID], let known = streams[number]?.peerMaximum else { return }
+            // The opener of a stream announces its window in the same packet as the stream's
+            // first bytes, and control frames come first: like QUIC, a MAX_STREAM_DATA frame
+            // for a new stream of the peer's parity opens it, so the window is not lost.
+            guard let number = streamNumber(forIncoming: wireID, sink: &sink),
+                  let known = streams[number]?.peerMaximum else { return }
             streams[number]?.peerMaximum = max(known, maximum)
         }
     }

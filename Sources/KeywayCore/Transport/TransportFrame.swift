@@ -26,6 +26,12 @@ enum TransportFrame: Equatable {
         return true
     }
 
+    /// Whether this is a STREAM frame that ends its stream.
+    var isStreamEnd: Bool {
+        if case .stream(_, _, _, true) = self { return true }
+        return false
+    }
+
     /// Appends this frame's encoding.
     func encode(to out: inout [UInt8]) {
         switch self {

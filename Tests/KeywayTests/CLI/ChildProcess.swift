@@ -47,23 +47,40 @@ final class ChildProcess: Sendable {
     /// Where standard error goes.
     let stderrPath: String
     private let process: Mutex<Process>
+    /// The write end of standard input, when started with `pipeInput`.
+    let inputPipe: FileHandle?
     private let exitStatus: Task<Int32, Never>
 
-    /// Starts `keyway` with `arguments` in `directory`; `name` names its output files.
-    init(_ arguments: [String], directory: String, name: String, environment: [String: String] = [:]) throws {
+    /// Starts `keyway` (or `executable`) with `arguments` in `directory`; `name` names its
+    /// output files. Standard input is `/dev/null`, the file `standardInput`, or a pipe the
+    /// test writes to (``inputPipe``) with `pipeInput`.
+    init(
+        _ arguments: [String], directory: String, name: String, environment: [String: String] = [:],
+        standardInput: String? = nil, pipeInput: Bool = false, executable: String? = nil
+    ) throws {
         stdoutPath = "\(directory)/\(name).stdout"
         stderrPath = "\(directory)/\(name).stderr"
         _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try KeywayBinary.path())
+        process.executableURL = URL(fileURLWithPath: try executable ?? KeywayBinary.path())
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var inherited = ProcessInfo.processInfo.environment
         for variable in ["KEYWAY_SEEDS", "KEYWAY_LOG_LEVEL"] { inherited.removeValue(forKey: variable) }
         inherited["XDG_DATA_HOME"] = directory + "/xdg"
         process.environment = inherited.merging(environment) { $1 }
-        process.standardInput = FileHandle.nullDevice
+        if pipeInput {
+            let pipe = Pipe()
+            process.standardInput = pipe
+            inputPipe = pipe.fileHandleForWriting
+        } else {
+            process.standardInput = try standardInput.map { path in
+                guard let handle = FileHandle(forReadingAtPath: path) else { throw Timeout(description: "cannot open \(path)") }
+                return handle
+            } ?? FileHandle.nullDevice
+            inputPipe = nil
+        }
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         let (stream, continuation) = AsyncStream<Int32>.makeStream()
@@ -92,13 +109,24 @@ final class ChildProcess: Sendable {
         return complete.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
     }
 
-    /// The rest of the first stdout line after `prefix`, among lines after the first `skipping`;
-    /// waits for it until `timeout`, polling the output file.
-    func value(after prefix: String, skipping: Int = 0, timeout: Duration = .seconds(10)) async throws -> String {
+    /// Complete lines of standard error so far.
+    var stderrLines: [String] {
+        let text = stderr
+        let complete = text.hasSuffix("\n") ? text : String(text[..<(text.lastIndex(of: "\n") ?? text.startIndex)])
+        return complete.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+    }
+
+    /// The rest of the first stdout (or, with `inStandardError`, stderr) line after `prefix`,
+    /// among lines after the first `skipping`; waits for it until `timeout`, polling the output
+    /// file.
+    func value(
+        after prefix: String, skipping: Int = 0, inStandardError: Bool = false, timeout: Duration = .seconds(10)
+    ) async throws -> String {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while true {
-            if let line = stdoutLines.dropFirst(skipping).first(where: { $0.hasPrefix(prefix) }) {
+            let lines = inStandardError ? stderrLines : stdoutLines
+            if let line = lines.dropFirst(skipping).first(where: { $0.hasPrefix(prefix) }) {
                 return String(line.dropFirst(prefix.count))
             }
             guard clock.now < deadline, isRunning else {
@@ -145,9 +173,14 @@ final class ChildProcesses: Sendable {
 
     init(directory: String) { self.directory = directory }
 
-    /// Starts `keyway arguments` and remembers it.
-    func start(_ arguments: [String], name: String, environment: [String: String] = [:]) throws -> ChildProcess {
-        let child = try ChildProcess(arguments, directory: directory, name: name, environment: environment)
+    /// Starts `keyway arguments` (or `executable`) and remembers it.
+    func start(
+        _ arguments: [String], name: String, environment: [String: String] = [:], standardInput: String? = nil,
+        pipeInput: Bool = false, executable: String? = nil
+    ) throws -> ChildProcess {
+        let child = try ChildProcess(
+            arguments, directory: directory, name: name, environment: environment, standardInput: standardInput,
+            pipeInput: pipeInput, executable: executable)
         children.withLock { $0.append(child) }
         return child
     }

@@ -25,7 +25,16 @@ enum RuntimeTestSupport {
     static let deadline: Duration = .seconds(10)
 
     /// A logger that drops everything (tests read events, not logs).
-    static let quietLogger = Logger(label: "keyway-test") { _ in SwiftLogNoOpLogHandler() }
+    /// With `KEYWAY_TEST_LOG=debug` (or another level) in the environment, the nodes log to
+    /// standard error, for debugging a test.
+    static let quietLogger = Logger(label: "keyway-test") { label in
+        guard let text = ProcessInfo.processInfo.environment["KEYWAY_TEST_LOG"], let level = Logger.Level(rawValue: text) else {
+            return SwiftLogNoOpLogHandler()
+        }
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
 
     /// A configuration on 127.0.0.1 with a free port, quiet.
     static func configuration(

@@ -1,0 +1,47 @@
+import KeywayCore
+import KeywayCrypto
+
+/// The DHT operations the engine uses, on the whole node core: each runs on the DHT half and
+/// then routes events, as ``KeywayNodeCore/withDHT(now:_:)`` does.
+extension KeywayNodeCore {
+    var routingTable: RoutingTable { dht.routingTable }
+    var isBootstrapped: Bool { dht.isBootstrapped }
+    var publishedRecord: EndpointRecord? { dht.publishedRecord }
+    var externalEndpoint: Endpoint? { dht.externalEndpoint }
+    var id: NodeID { dht.id }
+    var keyPair: Ed25519.KeyPair { dht.keyPair }
+    /// The DHT half's counters.
+    var statistics: DHTStatistics { dht.statistics }
+
+    mutating func bootstrap(seeds: [DHTSeed], now: Instant) {
+        withDHT(now: now) { $0.bootstrap(seeds: seeds, now: now) }
+    }
+
+    mutating func addContact(_ contact: NodeContact, now: Instant) {
+        withDHT(now: now) { $0.addContact(contact, now: now) }
+    }
+
+    mutating func resolveRecord(publicKey: Ed25519.PublicKey, now: Instant) -> OperationID {
+        withDHT(now: now) { $0.resolveRecord(publicKey: publicKey, now: now) }
+    }
+
+    mutating func publishRecord(
+        endpoints: [Endpoint], wallClockMicroseconds: Int64, now: Instant
+    ) throws(EndpointRecordError) -> (OperationID, EndpointRecord) {
+        do {
+            return try withDHT(now: now) { try $0.publishRecord(endpoints: endpoints, wallClockMicroseconds: wallClockMicroseconds, now: now) }
+        } catch let error as EndpointRecordError {
+            throw error
+        } catch {
+            fatalError("publishRecord throws only EndpointRecordError")
+        }
+    }
+
+    mutating func getItem(publicKey: Ed25519.PublicKey, salt: [UInt8], now: Instant) -> OperationID {
+        withDHT(now: now) { $0.getItem(publicKey: publicKey, salt: salt, now: now) }
+    }
+
+    mutating func putItem(_ item: MutableItem, now: Instant) -> OperationID {
+        withDHT(now: now) { $0.putItem(item, now: now) }
+    }
+}

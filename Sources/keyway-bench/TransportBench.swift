@@ -1,0 +1,169 @@
+import CSodium
+import Keyway
+import KeywayCore
+import KeywayCrypto
+import Logging
+
+/// The transport's figures: libsodium's raw ChaCha20-Poly1305 on 1,400-byte packets, Noise IK
+/// handshakes per second between two pure cores, one stream between two pure cores in memory,
+/// and one stream between two real nodes on 127.0.0.1 (the ratio to raw AEAD is the figure).
+enum TransportBench {
+    static let packetSize = 1400
+
+    /// Raw AEAD: in-place encryption of `packetSize`-byte packets, bytes per second.
+    static func rawAEAD(seconds: Double = 1) -> Double {
+        _ = sodium_init()
+        var key = [UInt8](repeating: 7, count: 32)
+        var packet = [UInt8](repeating: 1, count: packetSize + 16)
+        var nonce = [UInt8](repeating: 0, count: 12)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var bytes = 0
+        var counter: UInt64 = 0
+        while (clock.now - start).secondsDouble < seconds {
+            for _ in 0..<1000 {
+                counter += 1
+                for i in 0..<8 { nonce[4 + i] = UInt8(truncatingIfNeeded: counter >> (8 * UInt64(i))) }
+                var length: UInt64 = 0
+                packet.withUnsafeMutableBufferPointer { p in
+                    _ = crypto_aead_chacha20poly1305_ietf_encrypt(
+                        p.baseAddress!, &length, p.baseAddress!, UInt64(packetSize), nil, 0, nil, nonce, key)
+                }
+                bytes += packetSize
+            }
+        }
+        key.withUnsafeMutableBytes { sodium_memzero($0.baseAddress, $0.count) }
+        return Double(bytes) / (clock.now - start).secondsDouble
+    }
+
+    /// Two pure cores handing each other datagrams directly.
+    struct Pair {
+        var a: SessionManager
+        var b: SessionManager
+        let endpointA = Endpoint("10.0.0.1:1")!
+        let endpointB = Endpoint("10.0.0.2:1")!
+        var now = Instant.zero
+
+        init(seed: UInt64, configuration: TransportConfiguration = TransportConfiguration()) {
+            var rng = SeededRandom(seed: seed)
+            a = SessionManager(identity: try! .init(seed: rng.bytes(count: 32)), configuration: configuration, seed: rng.next(), now: .zero)
+            b = SessionManager(identity: try! .init(seed: rng.bytes(count: 32)), configuration: configuration, seed: rng.next(), now: .zero)
+        }
+
+        /// Delivers every queued datagram both ways until none is left; returns b's stream bytes.
+        mutating func exchange() -> Int {
+            var delivered = 0
+            var moved = true
+            while moved {
+                moved = false
+                while let datagram = a.pollTransmit() {
+                    b.handleDatagram(datagram.payload, from: endpointA, now: now)
+                    moved = true
+                }
+                while let datagram = b.pollTransmit() {
+                    a.handleDatagram(datagram.payload, from: endpointB, now: now)
+                    moved = true
+                }
+                while let event = b.pollEvent() { if case let .streamData(_, bytes) = event { delivered += bytes.count } }
+                while a.pollEvent() != nil {}
+            }
+            return delivered
+        }
+    }
+
+    /// Complete handshakes (initiation, response, first data packet) per second.
+    static func handshakes(seconds: Double = 1) -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var count = 0
+        var configuration = TransportConfiguration()
+        configuration.handshakesPerSecond = 1e9
+        configuration.handshakeBurst = 1e9
+        while (clock.now - start).secondsDouble < seconds {
+            var pair = Pair(seed: UInt64(count), configuration: configuration)
+            let stream = pair.a.openStream(to: pair.b.identity.publicKey, now: .zero)
+            pair.a.connect(to: pair.b.identity.publicKey, at: [pair.endpointB], now: .zero)
+            pair.a.write([1], to: stream, now: .zero)
+            _ = pair.exchange()
+            count += 1
+        }
+        return Double(count) / (clock.now - start).secondsDouble
+    }
+
+    /// One stream between two pure cores in memory (no sockets), bytes per second.
+    static func coreStream(bytes total: Int = 64 << 20) -> Double {
+        var pair = Pair(seed: 1)
+        let peer = pair.b.identity.publicKey
+        pair.a.connect(to: peer, at: [pair.endpointB], now: .zero)
+        let stream = pair.a.openStream(to: peer, now: .zero)
+        let block = [UInt8](repeating: 0x5a, count: 256 * 1024)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var written = 0
+        var delivered = 0
+        while delivered < total {
+            pair.now = pair.now + .microseconds(100)
+            if written < total { written += pair.a.write(block.prefix(total - written), to: stream, now: pair.now) }
+            delivered += pair.exchange()
+            pair.a.handleTimeout(now: pair.now)
+            pair.b.handleTimeout(now: pair.now)
+        }
+        return Double(delivered) / (clock.now - start).secondsDouble
+    }
+
+    /// One stream between two real nodes on 127.0.0.1, bytes per second.
+    static func loopbackStream(bytes total: Int = 256 << 20) async throws -> Double {
+        func configuration() -> KeywayNodeConfiguration {
+            var configuration = KeywayNodeConfiguration(keyPair: .generate())
+            configuration.listen = Endpoint("127.0.0.1:0")!
+            configuration.publishAutomatically = false
+            configuration.logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+            return configuration
+        }
+        let receiver = try await KeywayNode.start(configuration())
+        let sender = try await KeywayNode.start(configuration())
+        let incoming = await receiver.incomingStreams()
+        let stream = try await sender.connect(to: receiver.publicKey, at: [receiver.localEndpoint])
+        let block = [UInt8](repeating: 0x5a, count: 256 * 1024)
+        let clock = ContinuousClock()
+        let start = clock.now
+        async let sent: Void = {
+            var written = 0
+            while written < total {
+                try await stream.write(block)
+                written += block.count
+            }
+            try await stream.finish()
+        }()
+        var received = 0
+        for await accepted in incoming {
+            while let chunk = try await accepted.read(maximumCount: 1 << 20) { received += chunk.count }
+            break
+        }
+        try await sent
+        let elapsed = clock.now - start
+        await sender.stop()
+        await receiver.stop()
+        return Double(received) / elapsed.secondsDouble
+    }
+
+    static func run() async throws {
+        print("transport: one stream vs libsodium ChaCha20-Poly1305 (1,400-byte packets)")
+        let raw = rawAEAD()
+        print("  raw ChaCha20-Poly1305 encrypt       \(gbit(raw)) Gbit/s  (\(Int(raw / 1e6)) MB/s)")
+        let hs = handshakes()
+        print("  Noise IK handshakes (two cores)     \(Int(hs))/s")
+        let core = coreStream()
+        print("  one stream, two cores in memory     \(gbit(core)) Gbit/s  (\(percent(core / raw)) of raw AEAD)")
+        let loopback = try await loopbackStream()
+        print("  one stream, two nodes on loopback   \(gbit(loopback)) Gbit/s  (\(percent(loopback / raw)) of raw AEAD)")
+    }
+
+    static func gbit(_ bytesPerSecond: Double) -> String {
+        let value = (bytesPerSecond * 8 / 1e9 * 1000).rounded() / 1000
+        return "\(value)"
+    }
+
+    static func percent(_ ratio: Double) -> String { "\((ratio * 1000).rounded() / 10) %" }
+}
+

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Keyway
+import KeywayCore
+import KeywayCrypto
+import Logging
+import NIOCore
+import NIOPosix
+
+/// `keyway forward --local HOST:PORT --to KEY`: a local TCP port whose every connection
+/// becomes a stream to KEY (where `keyway listen --forward` hands it to its service).
+struct ForwardCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Let TCP clients of a local port reach a key's forwarded service.",
+        discussion: """
+            Runs until SIGINT or SIGTERM. Prints key:, listening: (the UDP socket) and \
+            forwarding: HOST:PORT (the TCP port, with the real port when 0 was asked for) on \
+            standard output. Each TCP connection opens a stream to KEY (found through the DHT; \
+            KEY@HOST:PORT dials HOST:PORT first); a key that cannot be reached closes the \
+            connection. The node is a client: read-only in the DHT, publishing nothing.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("The TCP address to accept connections on (e.g. 127.0.0.1:8080).", valueName: "host:port"))
+    var local: String
+
+    @Option(name: .long, help: ArgumentHelp("The peer: KEY or KEY@HOST:PORT.", valueName: "key"))
+    var to: String
+
+    @OptionGroup var identity: IdentityOptions
+    @OptionGroup var node: StreamNodeOptions
+
+    @Option(name: .long, help: ArgumentHelp("Seconds each connection waits for the record and the session (default 10).", valueName: "seconds"))
+    var timeout: Double = 10
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = try logging.bootstrap(fallback: .warning, environment: environment)
+        let localEndpoint: Endpoint
+        do {
+            localEndpoint = try EndpointArgument.parse(local, for: .listen)
+        } catch {
+            throw CommandFailure.error("--local \(error)")
+        }
+        let target = try PeerArgument(parsing: to, option: "--to ")
+        let limit = try StreamNodeOptions.duration(timeout, option: "--timeout")
+        let (path, keyPair) = try identity.loadOrCreate()
+        var configuration = try node.configuration(keyPair: keyPair, environment: environment)
+        configuration.contactsFile = ContactsFile.defaultPath(forIdentity: path)
+        configuration.publishAutomatically = false
+        configuration.dht.readOnly = true
+        configuration.logger = logger
+        let server = try await TCP.listen(on: localEndpoint)
+        let status = StatusLines(toStandardError: false)
+        try await StreamNodeRunner.run(configuration, status: status) { node in
+            status.print("forwarding: \(server.localEndpoint)")
+            try await server.channel.executeThenClose { connections in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in connections {
+                        group.addTask {
+                            do {
+                                let stream = try await node.connect(to: target.key, at: target.endpoints, timeout: limit)
+                                try await StreamPipes.pipe(connection, stream)
+                            } catch {
+                                logger.warning("forwarding a connection failed", metadata: [
+                                    "peer": "\(target.key.zBase32)", "error": "\(error)",
+                                ])
+                                try? await connection.channel.close()
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

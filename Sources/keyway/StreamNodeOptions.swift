@@ -1,0 +1,126 @@
+import ArgumentParser
+import Keyway
+import KeywayCore
+import KeywayCrypto
+
+/// The node options of `listen`, `connect` and `forward`: where to listen, whom to ask first,
+/// who may open sessions, the mesh secret.
+struct StreamNodeOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Where to listen (default [::]:0: all addresses, IPv4 and IPv6, any free port).", valueName: "host:port"))
+    var listen: String?
+
+    @Option(name: .long, help: ArgumentHelp("A first contact: HOST:PORT or KEY@HOST:PORT (repeatable; also $KEYWAY_SEEDS).", valueName: "host:port"))
+    var seed: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Only this key may open sessions with this node (repeatable; default: any key).", valueName: "key"))
+    var allow: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A file holding the mesh's shared secret: only nodes with the same secret can talk (Noise IKpsk2).",
+        valueName: "file"))
+    var meshSecretFile: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Seconds between looks at the network interfaces, so a new address is published (default 30).",
+        valueName: "seconds"))
+    var interfaceScanInterval: Double?
+
+    /// A configuration for `keyPair` with these options.
+    func configuration(keyPair: Ed25519.KeyPair, environment: [String: String]) throws -> KeywayNodeConfiguration {
+        var configuration = KeywayNodeConfiguration(keyPair: keyPair)
+        configuration.listen = try NodeArguments.listen(listen, fallback: KeywayNodeConfiguration.defaultListen)
+        configuration.seeds = try NodeArguments.seeds(seed, environment: environment)
+        if !allow.isEmpty {
+            var keys = Set<Ed25519.PublicKey>()
+            for text in allow {
+                do {
+                    keys.insert(try Ed25519.PublicKey(parsing: text))
+                } catch {
+                    throw CommandFailure.error("--allow: invalid key \"\(text)\": \(error)")
+                }
+            }
+            configuration.transport.peerPolicy = .only(keys)
+        }
+        if let meshSecretFile {
+            do {
+                configuration.transport.presharedKey = try MeshSecret.load(fromFile: meshSecretFile)
+            } catch {
+                throw CommandFailure.error("\(error)")
+            }
+        }
+        if let interfaceScanInterval {
+            configuration.interfaceScanInterval = try Self.duration(interfaceScanInterval, option: "--interface-scan-interval")
+        }
+        return configuration
+    }
+
+    /// `seconds` as a duration, when it is a sensible number of seconds for `option`.
+    static func duration(_ seconds: Double, option: String) throws -> Duration {
+        guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+            throw CommandFailure.error("\(option) must be between 0 and 86400 seconds, got \(seconds)")
+        }
+        return .nanoseconds(Int64(seconds * 1e9))
+    }
+}
+
+/// A peer as the command line names it: `KEY` (found through the DHT) or `KEY@HOST:PORT`
+/// (dialled there first).
+struct PeerArgument {
+    var key: Ed25519.PublicKey
+    var endpoints: [Endpoint]
+
+    /// Parses `KEY` or `KEY@HOST:PORT`; every failure is one line and exit status 2.
+    init(parsing text: String, option: String) throws {
+        let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+        do {
+            key = try Ed25519.PublicKey(parsing: parts[0])
+        } catch {
+            throw CommandFailure.error("\(option)invalid key \"\(parts[0])\": \(error)")
+        }
+        endpoints = []
+        if parts.count == 2 {
+            do {
+                endpoints = [try EndpointArgument.parse(String(parts[1]), for: .contact)]
+            } catch {
+                throw CommandFailure.error("\(option)\(error)")
+            }
+        }
+    }
+}
+
+/// Status lines for scripts: on standard output, or on standard error when standard output
+/// carries a stream's bytes.
+struct StatusLines: Sendable {
+    /// Whether the lines go to standard error.
+    var toStandardError: Bool
+
+    /// Prints `line`.
+    func print(_ line: String) {
+        if toStandardError { Console.err(line) } else { Console.out(line) }
+    }
+
+    /// Prints the `published:` and `bootstrapped:` lines of `events` as they happen, until the
+    /// node stops; `published` is a record published before `events` was subscribed.
+    func follow(_ events: AsyncStream<KeywayEvent>, published: EndpointRecord?) -> Task<Void, Never> {
+        Task {
+            var lastPublished = published?.timestampMicroseconds
+            if let published {
+                print("published: \(published.timestampMicroseconds) \(published.endpoints.map(\.description).joined(separator: ","))")
+            }
+            for await event in events {
+                switch event {
+                case let .published(record, _):
+                    guard record.timestampMicroseconds != lastPublished else { continue }
+                    lastPublished = record.timestampMicroseconds
+                    print("published: \(record.timestampMicroseconds) \(record.endpoints.map(\.description).joined(separator: ","))")
+                case let .bootstrapped(contacts):
+                    print("bootstrapped: \(contacts)")
+                default:
+                    break
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Keyway
+import KeywayCore
+import Logging
+
+/// Running a node for `listen`, `connect` and `forward`: start it, print `key:` and
+/// `listening:`, follow its events, run the command's work until it ends or SIGINT/SIGTERM
+/// arrives, and stop the node whatever happened.
+enum StreamNodeRunner {
+    /// Exit status after SIGINT or SIGTERM interrupted the work (128 + SIGINT, as shells report).
+    static let interruptedStatus: Int32 = 130
+
+    /// Starts a node with `configuration` and runs `work` with it.
+    static func run(
+        _ configuration: KeywayNodeConfiguration, status: StatusLines, work: @escaping @Sendable (KeywayNode) async throws -> Void
+    ) async throws {
+        // A closed standard output or TCP peer must give an error, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        let signals = Signals.termination()
+        let node: KeywayNode
+        do {
+            node = try await KeywayNode.start(configuration)
+        } catch {
+            throw NodeArguments.startFailure(error)
+        }
+        let events = await node.events()
+        status.print("key: \(node.publicKey.zBase32)")
+        status.print("listening: \(node.localEndpoint)")
+        // A lone seed publishes as it starts, before `events` was subscribed.
+        let published = (try? await node.publishedRecord()) ?? nil
+        let printer = status.follow(events, published: published)
+        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+            group.addTask {
+                do {
+                    try await work(node)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                for await number in signals {
+                    configuration.logger.info("shutting down", metadata: ["signal": "\(number)"])
+                    return .failure(CommandFailure(status: interruptedStatus, message: nil))
+                }
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .success(())
+        }
+        await node.stop()
+        await printer.value
+        try outcome.get()
+    }
+}

@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Keyway
+import NIOCore
+
+/// Reads a file descriptor (standard input) on a thread of its own, so a blocking read never
+/// holds one of the few threads async tasks run on. At most ``depth`` chunks are read ahead of
+/// the consumer: a slow stream slows the reading down.
+struct DescriptorInput: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
+
+    /// Bytes read at once.
+    static let chunkSize = 64 * 1024
+    /// Chunks read ahead at most.
+    static let depth = 4
+
+    private let chunks: AsyncThrowingStream<[UInt8], any Error>
+    private let permits: Permits
+
+    /// Starts reading `descriptor` until its end.
+    init(descriptor: Int32) {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self)
+        let permits = Permits(Self.depth)
+        chunks = stream
+        self.permits = permits
+        Thread.detachNewThread {
+            var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
+            while true {
+                permits.wait()
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR {
+                    permits.signal()
+                    continue
+                }
+                if count < 0 {
+                    continuation.finish(throwing: CommandFailure.error("cannot read standard input: \(String(cString: strerror(errno)))"))
+                    return
+                }
+                if count == 0 {
+                    continuation.finish()
+                    return
+                }
+                continuation.yield(Array(buffer[..<count]))
+            }
+        }
+    }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
+        let permits: Permits
+
+        mutating func next() async throws -> [UInt8]? {
+            let chunk = try await base.next()
+            if chunk != nil { permits.signal() }
+            return chunk
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: chunks.makeAsyncIterator(), permits: permits)
+    }
+}
+
+/// A counting semaphore the reading thread blocks on (a `DispatchSemaphore` may not be
+/// released while its count is below its initial value, which an abandoned reader would do).
+final class Permits: Sendable {
+    private let condition = NSCondition()
+    /// Guarded by `condition`: read and written only while it is locked.
+    private nonisolated(unsafe) var available: Int
+
+    init(_ count: Int) { available = count }
+
+    /// Takes a permit, blocking until one is there.
+    func wait() {
+        condition.lock()
+        while available == 0 { condition.wait() }
+        available -= 1
+        condition.unlock()
+    }
+
+    /// Returns a permit.
+    func signal() {
+        condition.lock()
+        available += 1
+        condition.signal()
+        condition.unlock()
+    }
+}
+
+/// Moving bytes between a stream and standard input/output or a TCP connection.
+enum StreamPipes {
+    /// Writes all of `bytes` to `descriptor` (blocking: standard output pushes back by blocking).
+    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) throws {
+        try bytes.withUnsafeBytes { buffer in
+            var written = 0
+            while written < buffer.count {
+                let count = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                if count > 0 {
+                    written += count
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    throw CommandFailure.error("cannot write standard output: \(String(cString: strerror(errno)))")
+                }
+            }
+        }
+    }
+
+    /// Standard input into `stream` (finished at its end), and `stream` into standard output,
+    /// both at once; returns when both directions are done. On a failure the stream is reset.
+    static func pipeStandardIO(_ stream: KeywayStream) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await chunk in DescriptorInput(descriptor: STDIN_FILENO) { try await stream.write(chunk) }
+                try await stream.finish()
+            }
+            group.addTask {
+                while let chunk = try await stream.read() { try writeAll(chunk, to: STDOUT_FILENO) }
+            }
+            do {
+                try await group.waitForAll()
+            } catch {
+                group.cancelAll()
+                await stream.reset()
+                throw error
+            }
+        }
+    }
+
+    /// A TCP connection and a stream, each into the other; the end of one side's bytes ends
+    /// the other's (half-close both ways). On a failure the stream is reset.
+    static func pipe(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, _ stream: KeywayStream) async throws {
+        try await connection.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await buffer in inbound { try await stream.write(Array(buffer.readableBytesView)) }
+                    try await stream.finish()
+                }
+                group.addTask {
+                    while let chunk = try await stream.read() { try await outbound.write(ByteBuffer(bytes: chunk)) }
+                    outbound.finish()
+                }
+                do {
+                    try await group.waitForAll()
+                } catch {
+                    group.cancelAll()
+                    await stream.reset()
+                    throw error
+                }
+            }
+        }
+    }
+}
