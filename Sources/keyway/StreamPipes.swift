@@ -3,7 +3,12 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Keyway
 import NIOCore
 
@@ -27,7 +32,9 @@ struct DescriptorInput: AsyncSequence, Sendable {
         let permits = Permits(Self.depth)
         chunks = stream
         self.permits = permits
-        Thread.detachNewThread {
+        // A thread of its own for the blocking reads (Dispatch, not Foundation's Thread: the
+        // binary links no Foundation).
+        DispatchQueue.global().async {
             var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
             while true {
                 permits.wait()
@@ -67,27 +74,42 @@ struct DescriptorInput: AsyncSequence, Sendable {
 
 /// A counting semaphore the reading thread blocks on (a `DispatchSemaphore` may not be
 /// released while its count is below its initial value, which an abandoned reader would do).
-final class Permits: Sendable {
-    private let condition = NSCondition()
-    /// Guarded by `condition`: read and written only while it is locked.
+final class Permits: @unchecked Sendable {
+    // pthread primitives (not NSCondition: the binary links no Foundation). Allocated once and
+    // never moved; `available` is read and written only while `mutex` is held.
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
     private nonisolated(unsafe) var available: Int
 
-    init(_ count: Int) { available = count }
+    init(_ count: Int) {
+        available = count
+        mutex = .allocate(capacity: 1)
+        condition = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
 
     /// Takes a permit, blocking until one is there.
     func wait() {
-        condition.lock()
-        while available == 0 { condition.wait() }
+        pthread_mutex_lock(mutex)
+        while available == 0 { pthread_cond_wait(condition, mutex) }
         available -= 1
-        condition.unlock()
+        pthread_mutex_unlock(mutex)
     }
 
     /// Returns a permit.
     func signal() {
-        condition.lock()
+        pthread_mutex_lock(mutex)
         available += 1
-        condition.signal()
-        condition.unlock()
+        pthread_cond_signal(condition)
+        pthread_mutex_unlock(mutex)
     }
 }
 
