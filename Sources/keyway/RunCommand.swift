@@ -70,33 +70,9 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let signals = Signals.termination()
-        let node: KeywayNode
-        do {
-            node = try await KeywayNode.start(configuration)
-        } catch {
-            throw NodeArguments.startFailure(error)
-        }
-        let events = await node.events()
-        Console.out("key: \(node.publicKey.zBase32)")
-        Console.out("listening: \(node.localEndpoint)")
+        let (node, printer) = try await StreamNodeRunner.start(configuration, status: StatusLines(toStandardError: false))
         if seeds.isEmpty {
             logger.info("no seeds: this node is a seed; others join with --seed \(node.publicKey.zBase32)@HOST:\(node.localEndpoint.port)")
-        }
-        let printer = Task {
-            var lastPublished: Int64?
-            for await event in events {
-                switch event {
-                case let .published(record, _):
-                    // Once per record: puts of the same record again (republishing) are logged only.
-                    guard record.timestampMicroseconds != lastPublished else { continue }
-                    lastPublished = record.timestampMicroseconds
-                    Console.out("published: \(record.timestampMicroseconds) \(record.endpoints.map(\.description).joined(separator: ","))")
-                case let .bootstrapped(contacts):
-                    Console.out("bootstrapped: \(contacts)")
-                default:
-                    break
-                }
-            }
         }
         for await number in signals {
             logger.info("shutting down", metadata: ["signal": "\(number)"])

@@ -102,16 +102,15 @@ struct StatusLines: Sendable {
     }
 
     /// Prints the `published:` and `bootstrapped:` lines of `events` as they happen, until the
-    /// node stops; `published` is a record published before `events` was subscribed.
-    func follow(_ events: AsyncStream<KeywayEvent>, published: EndpointRecord?) -> Task<Void, Never> {
+    /// node stops. A record published before `events` was subscribed still comes first: a new
+    /// event stream replays the node's latest `published` and `bootstrapped` events.
+    func follow(_ events: AsyncStream<KeywayEvent>) -> Task<Void, Never> {
         Task {
-            var lastPublished = published?.timestampMicroseconds
-            if let published {
-                print("published: \(published.timestampMicroseconds) \(published.endpoints.map(\.description).joined(separator: ","))")
-            }
+            var lastPublished: Int64?
             for await event in events {
                 switch event {
                 case let .published(record, _):
+                    // Once per record: puts of the same record again (republishing) are logged only.
                     guard record.timestampMicroseconds != lastPublished else { continue }
                     lastPublished = record.timestampMicroseconds
                     print("published: \(record.timestampMicroseconds) \(record.endpoints.map(\.description).joined(separator: ","))")

@@ -14,13 +14,9 @@ enum StreamNodeRunner {
     /// Exit status after SIGINT or SIGTERM interrupted the work (128 + SIGINT, as shells report).
     static let interruptedStatus: Int32 = 130
 
-    /// Starts a node with `configuration` and runs `work` with it.
-    static func run(
-        _ configuration: KeywayNodeConfiguration, status: StatusLines, work: @escaping @Sendable (KeywayNode) async throws -> Void
-    ) async throws {
-        // A closed standard output or TCP peer must give an error, not kill the process.
-        signal(SIGPIPE, SIG_IGN)
-        let signals = Signals.termination()
+    /// Starts a node with `configuration`, prints its `key:` and `listening:` lines, and follows
+    /// its events with ``StatusLines/follow(_:)`` (shared by `run`, `listen`, `connect`, `forward`).
+    static func start(_ configuration: KeywayNodeConfiguration, status: StatusLines) async throws -> (KeywayNode, Task<Void, Never>) {
         let node: KeywayNode
         do {
             node = try await KeywayNode.start(configuration)
@@ -30,9 +26,17 @@ enum StreamNodeRunner {
         let events = await node.events()
         status.print("key: \(node.publicKey.zBase32)")
         status.print("listening: \(node.localEndpoint)")
-        // A lone seed publishes as it starts, before `events` was subscribed.
-        let published = (try? await node.publishedRecord()) ?? nil
-        let printer = status.follow(events, published: published)
+        return (node, status.follow(events))
+    }
+
+    /// Starts a node with `configuration` and runs `work` with it.
+    static func run(
+        _ configuration: KeywayNodeConfiguration, status: StatusLines, work: @escaping @Sendable (KeywayNode) async throws -> Void
+    ) async throws {
+        // A closed standard output or TCP peer must give an error, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        let signals = Signals.termination()
+        let (node, printer) = try await start(configuration, status: status)
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
             group.addTask {
                 do {

@@ -146,8 +146,9 @@ public final class KeywayNode: Sendable {
     /// A new stream of the node's events, from now until the node stops. It starts with
     /// ``KeywayEvent/bootstrapped(contacts:)`` (with the current table size) if the node has
     /// already joined, then the latest ``KeywayEvent/published(_:storedOn:)`` event if it has
-    /// published, so a subscriber never misses that the node joined, nor the record in force. Each call gives an independent stream; a consumer that falls behind loses the oldest events beyond
-    /// ``KeywayNodeConfiguration/eventBufferSize``.
+    /// published, so a subscriber never misses that the node joined, nor the record in force.
+    /// Each call gives an independent stream; a consumer that falls behind loses the oldest
+    /// events beyond ``KeywayNodeConfiguration/eventBufferSize``.
     public func events() async -> AsyncStream<KeywayEvent> {
         (try? await onLoop { $0.subscribe() }) ?? AsyncStream { $0.finish() }
     }
