@@ -44,11 +44,8 @@ struct ConnectCommand: AsyncParsableCommand {
         let target = try PeerArgument(parsing: peer, option: "")
         let limit = try StreamNodeOptions.duration(timeout, option: "--timeout")
         let (path, keyPair) = try identity.loadOrCreate()
-        var configuration = try node.configuration(keyPair: keyPair, environment: environment)
+        var configuration = try node.clientConfiguration(keyPair: keyPair, identityPath: path, environment: environment)
         configuration.logger = logger
-        configuration.contactsFile = ContactsFile.defaultPath(forIdentity: path)
-        configuration.publishAutomatically = false
-        configuration.dht.readOnly = true
         let status = StatusLines(toStandardError: true)
         try await StreamNodeRunner.run(configuration, status: status) { node in
             let stream: KeywayStream

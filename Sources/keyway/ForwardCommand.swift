@@ -51,10 +51,7 @@ struct ForwardCommand: AsyncParsableCommand {
         let target = try PeerArgument(parsing: to, option: "--to ")
         let limit = try StreamNodeOptions.duration(timeout, option: "--timeout")
         let (path, keyPair) = try identity.loadOrCreate()
-        var configuration = try node.configuration(keyPair: keyPair, environment: environment)
-        configuration.contactsFile = ContactsFile.defaultPath(forIdentity: path)
-        configuration.publishAutomatically = false
-        configuration.dht.readOnly = true
+        var configuration = try node.clientConfiguration(keyPair: keyPair, identityPath: path, environment: environment)
         configuration.logger = logger
         let server = try await TCP.listen(on: localEndpoint)
         let status = StatusLines(toStandardError: false)

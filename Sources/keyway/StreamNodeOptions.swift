@@ -56,6 +56,17 @@ struct StreamNodeOptions: ParsableArguments {
         return configuration
     }
 
+    /// A configuration for a client node (`connect`, `forward`): read-only in the DHT (BEP 43) and
+    /// publishing nothing, so it can share an identity with a running `keyway run`; its routing
+    /// table is kept beside the identity at `identityPath`.
+    func clientConfiguration(keyPair: Ed25519.KeyPair, identityPath: String, environment: [String: String]) throws -> KeywayNodeConfiguration {
+        var configuration = try self.configuration(keyPair: keyPair, environment: environment)
+        configuration.contactsFile = ContactsFile.defaultPath(forIdentity: identityPath)
+        configuration.publishAutomatically = false
+        configuration.dht.readOnly = true
+        return configuration
+    }
+
     /// `seconds` as a duration, when it is a sensible number of seconds for `option`.
     static func duration(_ seconds: Double, option: String) throws -> Duration {
         guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
