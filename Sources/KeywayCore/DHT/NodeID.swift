@@ -125,13 +125,8 @@ extension Array where Element == UInt8 {
         var out = [UInt8]()
         var pending: UInt8? = nil
         for c in hex.utf8 {
-            let v: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
+            guard let digit = ASCII.hexDigit(c) else { return nil }
+            let v = UInt8(digit)
             if let p = pending { out.append(p << 4 | v); pending = nil } else { pending = v }
         }
         if pending != nil { return nil }

@@ -229,13 +229,6 @@ public struct RoutingTable: Sendable {
         return id
     }
 
-    /// Contacts whose last sign of life is older than `questionableAfter`, oldest first.
-    public func questionableContacts(now: Instant) -> [NodeContact] {
-        allContacts.filter { !$0.isGood(now: now, configuration: configuration) && !$0.isBad(configuration: configuration) }
-            .sorted { $0.lastSeen < $1.lastSeen }
-            .map(\.node)
-    }
-
     private mutating func split(now: Instant) {
         let last = buckets.count - 1
         let old = buckets[last]
