@@ -28,12 +28,8 @@ extension KeywayNodeCore {
     mutating func publishRecord(
         endpoints: [Endpoint], wallClockMicroseconds: Int64, now: Instant
     ) throws(EndpointRecordError) -> (OperationID, EndpointRecord) {
-        do {
-            return try withDHT(now: now) { try $0.publishRecord(endpoints: endpoints, wallClockMicroseconds: wallClockMicroseconds, now: now) }
-        } catch let error as EndpointRecordError {
-            throw error
-        } catch {
-            fatalError("publishRecord throws only EndpointRecordError")
+        try withDHT(now: now) { (dht: inout DHTNode) throws(EndpointRecordError) in
+            try dht.publishRecord(endpoints: endpoints, wallClockMicroseconds: wallClockMicroseconds, now: now)
         }
     }
 

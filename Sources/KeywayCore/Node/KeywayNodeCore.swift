@@ -96,14 +96,14 @@ public struct KeywayNodeCore: Sendable {
     // MARK: Operations
 
     /// Runs `body` on the DHT half at `now` (bootstrap, publish, resolve), then routes events.
-    public mutating func withDHT<R>(now: Instant, _ body: (inout DHTNode) throws -> R) rethrows -> R {
+    public mutating func withDHT<R, Failure: Error>(now: Instant, _ body: (inout DHTNode) throws(Failure) -> R) throws(Failure) -> R {
         let result = try body(&dht)
         route(now: now)
         return result
     }
 
     /// Runs `body` on the transport half at `now` (streams, writes), then routes events.
-    public mutating func withTransport<R>(now: Instant, _ body: (inout SessionManager) throws -> R) rethrows -> R {
+    public mutating func withTransport<R, Failure: Error>(now: Instant, _ body: (inout SessionManager) throws(Failure) -> R) throws(Failure) -> R {
         let result = try body(&transport)
         route(now: now)
         return result
