@@ -64,6 +64,38 @@ import KeywayCrypto
         #expect(resolved == count * (count - 1), "resolved \(resolved) of \(count * (count - 1))")
     }
 
+    /// A node restarted from a saved table often holds contacts that are gone. Its first lookup
+    /// sends before it has any round-trip sample; once the live contacts answer, the dead one
+    /// must stop holding the lookup open after a few round trips, not after the query timeout
+    /// (issue 5: a restarted `keyway connect` waited 2 s on its own stale contact).
+    @Test func aDeadRestoredContactDoesNotHoldAFreshNodesFirstLookupForATimeout() throws {
+        var network = bootstrappedMesh(6, configuration: DHTConfiguration())
+        let owner = network.nodes[3].keyPair.publicKey
+        let endpoint = network.endpoints[3]
+        network.with(3) { node, now in
+            _ = try? node.publishRecord(endpoints: [endpoint], wallClockMicroseconds: 1_700_000_000_000_000, now: now)
+        }
+        network.run(for: .seconds(5))
+
+        let client = network.addNode(number: 6, configuration: DHTConfiguration())
+        let gone = NodeContact(id: NodeID(publicKey: Ed25519.KeyPair.generate().publicKey), endpoint: Endpoint("10.9.9.9:6881")!)
+        let live = NodeContact(id: network.nodes[1].id, endpoint: network.endpoints[1])
+        let started = network.now
+        network.with(client) { node, now in
+            node.addContact(gone, now: now)
+            node.addContact(live, now: now)
+            node.resolveRecord(publicKey: owner, now: now)
+        }
+        let resolved = network.run(until: { net in
+            net.events[client].contains { if case .itemResolved(_, _, _?, _) = $0 { true } else { false } }
+        }, limit: .seconds(10))
+        #expect(resolved, "the record was not resolved")
+        let elapsed = network.now - started
+        // 10 ms one-way: the answers take a few tens of milliseconds; the stall wait after the
+        // first sample is the configured minimum. The query timeout is 2 s.
+        #expect(elapsed < DHTConfiguration().queryTimeout / 2, "the first lookup took \(elapsed)")
+    }
+
     @Test func recordSequenceAlwaysIncreasesEvenIfTheClockStepsBack() throws {
         var network = bootstrappedMesh(10)
         var sequences: [Int64] = []

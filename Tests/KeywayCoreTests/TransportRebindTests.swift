@@ -124,6 +124,29 @@ import KeywayCrypto
         #expect(network.nodes[0].endpoint(of: serverKey) == moved)
     }
 
+    /// A dial to an address nobody answers at (a record resolved just before the peer restarted
+    /// elsewhere) asks for a fresh resolve after ``TransportConfiguration/unresponsiveAfter``;
+    /// with no round-trip sample yet, probe timeouts of the initial estimate do not stretch it.
+    @Test func aHandshakeToAStaleAddressIsResolvedAgainAfterOneUnresponsiveWait() {
+        var network = pair()
+        let server = serverKey, stale = TransportFixtures.endpoint(2, port: 4444)
+        let started = network.now
+        network.with(0) { core, now in
+            core.connect(to: server, at: [stale], now: now)
+            let stream = core.openStream(to: server, now: now)
+            core.write(Array("hello".utf8), to: stream, now: now)
+        }
+        let asked = network.run(until: { $0.events[0].contains(.resolveNeeded(serverKey)) }, limit: .seconds(5))
+        #expect(asked)
+        let waited = network.now - started
+        #expect(waited <= TransportFixtures.roomy.unresponsiveAfter + .milliseconds(50), "asked to resolve after \(waited)")
+        // The fresh record's address is dialled at once.
+        let endpoint = network.endpoints[1]
+        network.with(0) { core, now in core.updateEndpoints(of: server, to: [endpoint], sequence: 2, now: now) }
+        let reached = network.run(until: { TransportFixtures.received(in: $0.events[1]) == Array("hello".utf8) }, limit: .milliseconds(200))
+        #expect(reached)
+    }
+
     @Test func idleSessionsExpireAndKeysAreRenewedByTime() {
         var network = pair()
         _ = start(Array("x".utf8), over: &network)

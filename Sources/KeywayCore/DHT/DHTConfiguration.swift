@@ -30,6 +30,11 @@ public struct DHTConfiguration: Sendable {
     public var lookupStallRTTMultiplier = 4.0
     /// The shortest stall wait, whatever the measured round-trip time.
     public var lookupStallMinimum: Duration = .milliseconds(100)
+    /// The round-trip time assumed before any query has been answered. Stall waits of queries
+    /// sent before the first answer are shortened once that answer gives a real sample, so a
+    /// dead contact restored from disk delays a fresh node's first lookup by a few round trips,
+    /// not by ``queryTimeout``.
+    public var initialRoundTripEstimate: Duration = .milliseconds(250)
     /// Queries a lookup keeps in flight at once (Kademlia's alpha).
     public var lookupParallelism = 3
     /// Closest responders a lookup must hear from before it ends (normally the bucket size).

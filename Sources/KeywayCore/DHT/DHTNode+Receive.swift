@@ -153,6 +153,7 @@ extension DHTNode {
         // RFC 6298: the first sample is taken as it is, later ones are averaged in.
         smoothedRTT = rttSamples == 0 ? sample : smoothedRTT * 0.875 + sample * 0.125
         rttSamples += 1
+        if rttSamples == 1 { rearmStallWaits() }
         let responder = NodeContact(id: response.id, endpoint: source)
         execute(routingTable.observe(responder, responded: true, now: now), now: now)
         if let observed = message.observedEndpoint { recordObservedEndpoint(observed, reportedBy: response.id) }

@@ -12,18 +12,37 @@ extension DHTNode {
         let deadline = now + configuration.queryTimeout
         pending[transactionID] = PendingQuery(destination: endpoint, expectedID: expectedID, purpose: purpose, deadline: deadline, serial: nextSerial, sentAt: now)
         deadlines.insert(Deadline(at: deadline, serial: nextSerial, transactionID: transactionID))
-        if case .lookup = purpose {
-            let wait = max(configuration.lookupStallMinimum, smoothedRTT * configuration.lookupStallRTTMultiplier)
-            if wait < configuration.queryTimeout {
-                deadlines.insert(Deadline(at: now + wait, serial: nextSerial, transactionID: transactionID, isStall: true))
-            }
-        }
+        if case .lookup = purpose { armStallWait(transactionID, serial: nextSerial, sentAt: now) }
         let message = KRPCMessage(
             transactionID: [UInt8(transactionID >> 8), UInt8(transactionID & 0xff)],
             body: .query(query), clientVersion: configuration.clientVersion, readOnly: configuration.readOnly)
         outgoing.append(Datagram(endpoint: endpoint, payload: message.encoded()))
         statistics.queriesSent += 1
         return true
+    }
+
+    /// How long a lookup waits for an answer before the query counts as stalled.
+    var lookupStallWait: Duration {
+        max(configuration.lookupStallMinimum, smoothedRTT * configuration.lookupStallRTTMultiplier)
+    }
+
+    /// Schedules the stall wait of the lookup query `transactionID` sent at `sentAt`, unless it
+    /// would come no sooner than the query's timeout.
+    mutating func armStallWait(_ transactionID: UInt16, serial: UInt64, sentAt: Instant) {
+        let wait = lookupStallWait
+        guard wait < configuration.queryTimeout else { return }
+        deadlines.insert(Deadline(at: sentAt + wait, serial: serial, transactionID: transactionID, isStall: true))
+    }
+
+    /// Re-arms the stall waits of every outstanding lookup query from the current round-trip
+    /// estimate: called when the first real sample replaces ``DHTConfiguration/initialRoundTripEstimate``.
+    /// A query already past its new wait stalls at the next timer; a second stall entry of the
+    /// same query is harmless (stalling is idempotent).
+    mutating func rearmStallWaits() {
+        for (transactionID, query) in pending {
+            guard case .lookup = query.purpose else { continue }
+            armStallWait(transactionID, serial: query.serial, sentAt: query.sentAt)
+        }
     }
 
     /// Queues a reply to a query.

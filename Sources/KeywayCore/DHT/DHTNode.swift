@@ -77,7 +77,7 @@ public struct DHTNode: Sendable {
         self.peers = PeerStore(configuration: configuration)
         self.rateLimiter = QueryRateLimiter(configuration: configuration)
         self.nextMaintenance = now + configuration.maintenanceInterval
-        self.smoothedRTT = configuration.queryTimeout / 4
+        self.smoothedRTT = configuration.initialRoundTripEstimate
     }
 
     // MARK: Polling

@@ -22,9 +22,13 @@ extension SessionManager {
         return timers
     }
 
-    /// When the peer counts as unresponsive: ``TransportConfiguration/unresponsiveAfter`` (and at
-    /// least two probe timeouts) after it started owing an answer, or at once when no endpoint
-    /// is known and the application waits; never before the next allowed resolve.
+    /// When the peer counts as unresponsive: ``TransportConfiguration/unresponsiveAfter`` after it
+    /// started owing an answer (and, once a session carries data, at least two probe timeouts
+    /// of its measured round-trip time), or at once when no endpoint is known and the
+    /// application waits; never before the next allowed resolve. An unanswered handshake has no
+    /// round-trip sample to wait on, so it waits ``TransportConfiguration/unresponsiveAfter``
+    /// only: a dial to a stale address is re-resolved after one second, not after two probe
+    /// timeouts of the initial estimate.
     func unresponsiveDeadline(of peer: PeerSession) -> Instant? {
         let due: Instant
         if peer.endpoint == nil {
@@ -32,8 +36,14 @@ extension SessionManager {
             due = peer.lastActivity
         } else {
             guard let since = peer.awaitingSince() else { return nil }
-            let probes = Duration.nanoseconds(2 * peer.connection.rtt.probeTimeout(maximumAckDelay: limits.maximumAckDelay))
-            due = since + max(configuration.unresponsiveAfter, probes)
+            let wait: Duration
+            if peer.current == nil {
+                wait = configuration.unresponsiveAfter
+            } else {
+                let probes = Duration.nanoseconds(2 * peer.connection.rtt.probeTimeout(maximumAckDelay: limits.maximumAckDelay))
+                wait = max(configuration.unresponsiveAfter, probes)
+            }
+            due = since + wait
         }
         return max(due, peer.nextResolveAt ?? due)
     }
