@@ -150,11 +150,13 @@ final class ChildProcess: Sendable {
                 return nil
             }
             let first = await group.next() ?? nil
+            // The group waits for every child, and the status task ends only with the process:
+            // kill it here, or a hung process holds the test until it exits by itself.
+            if first == nil { kill(pid, SIGKILL) }
             group.cancelAll()
             return first
         }
         guard let result else {
-            kill(pid, SIGKILL)
             throw Timeout(description: "pid \(pid) did not exit within \(timeout); stderr: \(stderr)")
         }
         return result
