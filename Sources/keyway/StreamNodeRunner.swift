@@ -54,10 +54,13 @@ enum StreamNodeRunner {
                 return nil
             }
             let first = await group.next() ?? nil
+            // Stopping the node (after its bounded linger) fails whatever the work still waits
+            // on, such as a stream end the vanished peer never acknowledged, so a signal ends
+            // the command within KeywayNodeConfiguration.stopLingerLimit.
+            await node.stop()
             group.cancelAll()
             return first ?? .success(())
         }
-        await node.stop()
         await printer.value
         try outcome.get()
     }

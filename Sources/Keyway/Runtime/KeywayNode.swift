@@ -82,9 +82,13 @@ public final class KeywayNode: Sendable {
         return node
     }
 
-    /// Stops the node: saves the routing table (when a contacts file is configured), ends
-    /// every event stream, fails pending requests with ``KeywayNodeError/stopped`` and closes
-    /// the socket. Safe to call more than once and from several tasks.
+    /// Stops the node: lingers, at most ``KeywayNodeConfiguration/stopLingerLimit``, until the
+    /// peers acknowledged every stream byte and end it sent and have been quiet for
+    /// ``KeywayNodeConfiguration/stopQuietPeriod`` (at once without sessions); resets the
+    /// streams still open, telling their peers; saves the routing table (when a contacts file
+    /// is configured); ends every event stream, fails pending requests with
+    /// ``KeywayNodeError/stopped`` and closes the socket. Safe to call more than once and from
+    /// several tasks.
     public func stop() async {
         let task = lifecycle.withLock { state -> Task<Void, Never> in
             if let stopping = state.stopping { return stopping }
@@ -99,7 +103,11 @@ public final class KeywayNode: Sendable {
 
     private func performStop() async {
         let engine = self.engine
-        let contacts = try? await engine.eventLoop.submit { engine.value.shutdown() }.get()
+        try? await engine.eventLoop.flatSubmit { engine.value.linger() }.get()
+        let contacts = try? await engine.eventLoop.submit {
+            engine.value.resetOpenStreams()
+            return engine.value.shutdown()
+        }.get()
         if let contacts { saveContacts(contacts) }
         try? await channel.close()
         configuration.logger.info("stopped", metadata: ["node": "\(publicKey.zBase32.prefix(8))"])

@@ -64,6 +64,14 @@ public struct KeywayNodeConfiguration: Sendable {
     /// Incoming streams buffered for ``KeywayNode/incomingStreams()`` before its consumer takes
     /// them; more are refused (reset), so a peer cannot pile up streams nobody reads.
     public var incomingStreamBacklog = 64
+    /// On ``KeywayNode/stop()``, the node keeps its socket open until every stream it sent has
+    /// been acknowledged and its peers have sent nothing for this long, so a peer whose
+    /// acknowledgement of a stream's end was lost gets it again (TCP's TIME-WAIT, in the process).
+    /// A node with no session stops at once.
+    public var stopQuietPeriod: Duration = .milliseconds(250)
+    /// The longest ``KeywayNode/stop()`` lingers for ``stopQuietPeriod``; streams still open
+    /// then are reset, telling their peers, so neither side waits for the other any longer.
+    public var stopLingerLimit: Duration = .seconds(2)
     /// Where the node's socket and timers run; `nil`: NIO's shared singleton group.
     public var eventLoopGroup: (any EventLoopGroup)?
     /// Where the node logs; every message carries the node's key as `node` metadata.

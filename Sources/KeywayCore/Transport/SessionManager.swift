@@ -208,6 +208,23 @@ public struct SessionManager: Sendable {
     /// Peers this core holds state for.
     public var peerCount: Int { slots.count }
 
+    /// Whether some peer still owes an acknowledgement of stream bytes or of a stream's end
+    /// this node sent (or such bytes wait to be sent). A stopping node lingers while this holds,
+    /// so that a stream it finished is known to be finished at the other end.
+    public var hasUnacknowledgedStreamData: Bool {
+        peers.contains { peer in
+            guard let peer, peer.current != nil || peer.initiation != nil else { return false }
+            return peer.connection.packetsInFlight > 0 || peer.connection.hasStreamWork
+        }
+    }
+
+    /// When the last authenticated packet arrived from any peer (`nil`: none yet). A stopping
+    /// node lingers until the peers have been quiet for a while, to acknowledge again a stream
+    /// end whose acknowledgement was lost (TCP's TIME-WAIT, bounded).
+    public var lastPacketReceivedAt: Instant? {
+        peers.lazy.compactMap { $0?.lastReceivedAt }.max()
+    }
+
     // MARK: Slots
 
     /// The slot of `peer`, made with fresh state when there is none.

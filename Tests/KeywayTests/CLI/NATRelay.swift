@@ -23,19 +23,25 @@ final class NATRelay: Sendable {
         var stopped = false
         var outsidePorts: [UInt16] = []
         var forwardedBytes = 0
+        var droppedReplies = 0
     }
 
     /// The port of the inside socket (127.0.0.1): where the dialler sends.
     let insidePort: UInt16
     private let state = Mutex(State())
 
-    /// Starts relaying to 127.0.0.1:`targetPort`.
-    init(targetPort: UInt16, rebindAfter: Int) throws {
+    /// Starts relaying to 127.0.0.1:`targetPort`. After `rebindAfter` bytes from the dialler the
+    /// outside socket is replaced (a NAT rebinding). With `dropRepliesAfter`, once that many
+    /// bytes came from the dialler, every reply is dropped for `dropWindow` (acknowledgements
+    /// lost near a stream's end).
+    init(targetPort: UInt16, rebindAfter: Int, dropRepliesAfter: Int? = nil, dropWindow: Duration = .milliseconds(100)) throws {
         let inside = try Self.socket()
         insidePort = try Self.port(of: inside)
         let outside = try Self.socket()
         state.withLock { $0.outsidePorts.append((try? Self.port(of: outside)) ?? 0) }
-        let relay = Relay(inside: inside, outside: outside, target: Self.loopback(port: targetPort), rebindAfter: rebindAfter)
+        let relay = Relay(
+            inside: inside, outside: outside, target: Self.loopback(port: targetPort), rebindAfter: rebindAfter,
+            dropRepliesAfter: dropRepliesAfter, dropWindow: dropWindow)
         Thread.detachNewThread { [self] in
             var relay = relay
             relay.run(self)
@@ -44,6 +50,9 @@ final class NATRelay: Sendable {
 
     /// Outside ports used so far, in order (more than one: the NAT rebound).
     var outsidePorts: [UInt16] { state.withLock { $0.outsidePorts } }
+
+    /// Replies dropped so far (see `dropRepliesAfter`).
+    var droppedReplies: Int { state.withLock { $0.droppedReplies } }
 
     /// Stops the thread (it closes its sockets within one poll interval).
     func stop() { state.withLock { $0.stopped = true } }
@@ -55,6 +64,7 @@ final class NATRelay: Sendable {
             return $0.forwardedBytes
         }
     }
+    fileprivate func dropped() { state.withLock { $0.droppedReplies += 1 } }
     fileprivate func rebound(to port: UInt16) { state.withLock { $0.outsidePorts.append(port) } }
 
     /// The relay's loop and sockets, owned by its thread.
@@ -63,8 +73,12 @@ final class NATRelay: Sendable {
         var outside: Int32
         let target: sockaddr_in
         let rebindAfter: Int
+        let dropRepliesAfter: Int?
+        let dropWindow: Duration
         var dialler: sockaddr_in?
         var rebound = false
+        var forwarded = 0
+        var dropUntil: ContinuousClock.Instant?
 
         mutating func run(_ owner: NATRelay) {
             var buffer = [UInt8](repeating: 0, count: NATRelay.maximumDatagram)
@@ -74,7 +88,11 @@ final class NATRelay: Sendable {
                 if fds[0].revents & Int16(POLLIN) != 0, let (count, source) = NATRelay.receive(inside, into: &buffer) {
                     dialler = source
                     NATRelay.send(outside, buffer[..<count], to: target)
-                    if !rebound && owner.forwarded(count) >= rebindAfter, let fresh = try? NATRelay.socket() {
+                    forwarded = owner.forwarded(count)
+                    if dropUntil == nil, let dropRepliesAfter, forwarded >= dropRepliesAfter {
+                        dropUntil = .now + dropWindow
+                    }
+                    if !rebound && forwarded >= rebindAfter, let fresh = try? NATRelay.socket() {
                         close(outside)
                         outside = fresh
                         rebound = true
@@ -83,6 +101,10 @@ final class NATRelay: Sendable {
                 }
                 if fds[1].revents & Int16(POLLIN) != 0, let (count, source) = NATRelay.receive(outside, into: &buffer),
                    source.sin_port == target.sin_port, let dialler {
+                    if let dropUntil, ContinuousClock.now < dropUntil {
+                        owner.dropped()
+                        continue
+                    }
                     NATRelay.send(inside, buffer[..<count], to: dialler)
                 }
             }

@@ -67,6 +67,67 @@ struct StreamCommandTests {
         }
     }
 
+    /// The listener exits right after it reads the stream's end. When its acknowledgement of
+    /// that end is lost, it must still be there to acknowledge the retransmission (it lingers),
+    /// or `keyway connect` waits for an acknowledgement nobody will send.
+    @Test func aLostAcknowledgementOfTheStreamEndIsGivenAgainBeforeTheListenerExits() async throws {
+        try await RuntimeTestSupport.withTemporaryDirectory { directory in
+            let children = ChildProcesses(directory: directory)
+            defer { children.killAll() }
+            let input = directory + "/input.bin"
+            // Small enough to go out, with its end, in the initial congestion window.
+            let size = 8 * 1024
+            let sent = try Self.writeInput(input, count: size, seed: 9)
+            let listener = try children.start(["listen", "--state-dir", "l", "--listen", "127.0.0.1:0", "--log-level", "info"], name: "listener")
+            let key = try await listener.value(after: "key: ", inStandardError: true)
+            let address = try await listener.value(after: "listening: ", inStandardError: true)
+            let port = try #require(UInt16(address.split(separator: ":").last ?? ""))
+            // Once the dialler has sent the payload's size (with ciphertext overhead: the last
+            // packet or two of the one burst that carries the stream and its end), every reply
+            // is dropped for 150 ms: the listener's acknowledgements of the end are lost, and it
+            // reads the end and is done (its own end was acknowledged earlier) long before the
+            // window closes. The dialler's retransmissions (after 30, 90, 210 ms or so on
+            // loopback) are answered only if the listener is still there.
+            let relay = try NATRelay(targetPort: port, rebindAfter: .max, dropRepliesAfter: size, dropWindow: .milliseconds(150))
+            defer { relay.stop() }
+            let connector = try children.start(
+                ["connect", "\(key)@127.0.0.1:\(relay.insidePort)", "--state-dir", "c", "--listen", "127.0.0.1:0"],
+                name: "connector", standardInput: input)
+            #expect(try await connector.exit(timeout: .seconds(30)) == 0, "\(connector.stderr)")
+            #expect(try await listener.exit(timeout: .seconds(10)) == 0, "\(listener.stderr)")
+            #expect(relay.droppedReplies > 0, "the relay dropped nothing")
+            #expect(try Self.digest(ofFile: listener.stdoutPath) == BLAKE2b.hash(sent, outputLength: 32))
+        }
+    }
+
+    /// A peer that vanished leaves bytes unacknowledged forever; SIGTERM must still end
+    /// `keyway connect` within the node's bounded linger (it used to wait minutes for the
+    /// session to give up).
+    @Test func sigtermEndsAConnectWhosePeerVanishedWithinTheLingerLimit() async throws {
+        try await RuntimeTestSupport.withTemporaryDirectory { directory in
+            let children = ChildProcesses(directory: directory)
+            defer { children.killAll() }
+            let listener = try children.start(["listen", "--state-dir", "l", "--listen", "127.0.0.1:0"], name: "listener")
+            let key = try await listener.value(after: "key: ", inStandardError: true)
+            let address = try await listener.value(after: "listening: ", inStandardError: true)
+            let connector = try children.start(
+                ["connect", "\(key)@\(address)", "--state-dir", "c", "--listen", "127.0.0.1:0"], name: "connector", pipeInput: true)
+            _ = try await connector.value(after: "connected: ", inStandardError: true)
+            _ = try await listener.value(after: "accepted: ", inStandardError: true)
+            listener.signal(SIGKILL)
+            #expect(try await listener.exit() == 128 + SIGKILL)
+            // Bytes that will never be acknowledged, then SIGTERM.
+            try connector.inputPipe?.write(contentsOf: Data(repeating: 0x6b, count: 16 * 1024))
+            let clock = ContinuousClock()
+            let signalled = clock.now
+            connector.signal()
+            #expect(try await connector.exit(timeout: .seconds(15)) == 130, "\(connector.stderr)")
+            let waited = clock.now - signalled
+            // The default KeywayNodeConfiguration.stopLingerLimit is 2 s; allow for a loaded machine.
+            #expect(waited < .seconds(8), "SIGTERM took \(waited)")
+        }
+    }
+
     @Test func aRestartedListenerIsReachableAgainWithinThreeSeconds() async throws {
         try await RuntimeTestSupport.withTemporaryDirectory { directory in
             let children = ChildProcesses(directory: directory)
