@@ -125,7 +125,7 @@ import KeywayCrypto
     }
 
     /// A dial to an address nobody answers at (a record resolved just before the peer restarted
-    /// elsewhere) asks for a fresh resolve after ``TransportConfiguration/unresponsiveAfter``;
+    /// elsewhere) asks for a fresh resolve after ``TransportConfiguration/handshakeUnresponsiveAfter``;
     /// with no round-trip sample yet, probe timeouts of the initial estimate do not stretch it.
     @Test func aHandshakeToAStaleAddressIsResolvedAgainAfterOneUnresponsiveWait() {
         var network = pair()
@@ -139,7 +139,7 @@ import KeywayCrypto
         let asked = network.run(until: { $0.events[0].contains(.resolveNeeded(serverKey)) }, limit: .seconds(5))
         #expect(asked)
         let waited = network.now - started
-        #expect(waited <= TransportFixtures.roomy.unresponsiveAfter + .milliseconds(50), "asked to resolve after \(waited)")
+        #expect(waited <= TransportFixtures.roomy.handshakeUnresponsiveAfter + .milliseconds(50), "asked to resolve after \(waited)")
         // The fresh record's address is dialled at once.
         let endpoint = network.endpoints[1]
         network.with(0) { core, now in core.updateEndpoints(of: server, to: [endpoint], sequence: 2, now: now) }

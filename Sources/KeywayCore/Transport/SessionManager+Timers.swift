@@ -26,9 +26,9 @@ extension SessionManager {
     /// started owing an answer (and, once a session carries data, at least two probe timeouts
     /// of its measured round-trip time), or at once when no endpoint is known and the
     /// application waits; never before the next allowed resolve. An unanswered handshake has no
-    /// round-trip sample to wait on, so it waits ``TransportConfiguration/unresponsiveAfter``
-    /// only: a dial to a stale address is re-resolved after one second, not after two probe
-    /// timeouts of the initial estimate.
+    /// round-trip sample to wait on, so it waits ``TransportConfiguration/handshakeUnresponsiveAfter``
+    /// only: a dial to a stale address is re-resolved at the first handshake retry, not after
+    /// two probe timeouts of the initial estimate.
     func unresponsiveDeadline(of peer: PeerSession) -> Instant? {
         let due: Instant
         if peer.endpoint == nil {
@@ -38,7 +38,7 @@ extension SessionManager {
             guard let since = peer.awaitingSince() else { return nil }
             let wait: Duration
             if peer.current == nil {
-                wait = configuration.unresponsiveAfter
+                wait = configuration.handshakeUnresponsiveAfter
             } else {
                 let probes = Duration.nanoseconds(2 * peer.connection.rtt.probeTimeout(maximumAckDelay: limits.maximumAckDelay))
                 wait = max(configuration.unresponsiveAfter, probes)

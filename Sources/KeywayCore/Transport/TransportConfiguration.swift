@@ -88,8 +88,14 @@ public struct TransportConfiguration: Sendable {
     /// A peer that acknowledged nothing for this long while data waits (and at least two probe
     /// timeouts) counts as unresponsive: its key is resolved again and a handshake retried.
     public var unresponsiveAfter: Duration = .seconds(1)
-    /// While a peer stays unresponsive, its key is resolved again this often.
-    public var resolveRetryInterval: Duration = .seconds(1)
+    /// A handshake unanswered for this long (no session yet, so no round-trip sample) makes
+    /// the peer unresponsive: its key is resolved again. The default is the first handshake
+    /// retry, so a dial to an address the peer has just left (it restarted elsewhere) finds
+    /// the new record after half a second.
+    public var handshakeUnresponsiveAfter: Duration = .milliseconds(500)
+    /// While a peer stays unresponsive, its key is resolved again this often (a record
+    /// published a moment later, by a peer still starting, is found on the next try).
+    public var resolveRetryInterval: Duration = .milliseconds(500)
     /// A peer with no stream and no traffic for this long is forgotten and its keys zeroed.
     public var idleSessionTimeout: Duration = .seconds(180)
     /// Endpoints remembered per peer (handshakes go to all of them).
