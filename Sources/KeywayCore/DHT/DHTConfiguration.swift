@@ -84,6 +84,21 @@ public struct DHTConfiguration: Sendable {
     /// After a resolve, put the newest record back on close nodes that returned an older one
     /// or none, so the next resolver finds it sooner (read repair).
     public var repairStaleReplicas = true
+    /// Hand stored items over to nodes that newly appear near them (Kademlia, section 2.5: "when
+    /// a new node joins the system, it must store any key-value pair to which it is one of the k
+    /// closest"). When a contact enters the routing table (or is re-learnt at a new address, as
+    /// a node that restarted with an empty store is), every item this node stores whose target
+    /// the newcomer is closer to than this node, and among the ``replicationFactor`` closest
+    /// contacts to, is offered to it: a `get` (which returns a write token, and tells whether it
+    /// already has that `seq`) then a `put` of the item exactly as its owner signed it. Without
+    /// this, nodes that join near a key after its last put answer lookups for it without having
+    /// it, and a lookup that converges on them fails until the owner's next republish.
+    public var handOffStoredItems = true
+    /// Hand-overs (each a `get` and at most one `put`) this node starts per
+    /// ``maintenanceInterval`` at most; beyond it, offers are skipped (other holders make them
+    /// too, and the owner's republish remains the backstop). Bounds the traffic a burst of
+    /// joins near many stored items can cause.
+    public var handOffBudgetPerInterval = 32
 
     // MARK: Flood protection
 

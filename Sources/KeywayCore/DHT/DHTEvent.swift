@@ -67,6 +67,12 @@ public struct DHTStatistics: Sendable, Equatable {
     public var invalidSignatures = 0
     /// Queries dropped unanswered because their source exceeded its rate.
     public var queriesRateLimited = 0
+    /// Hand-overs of stored items to newly seen nearby nodes started (their `get`s sent).
+    public var handOffsStarted = 0
+    /// Hand-overs that ended in a `put` (the newcomer lacked the item or held an older `seq`).
+    public var handOffPuts = 0
+    /// Hand-overs skipped because ``DHTConfiguration/handOffBudgetPerInterval`` was spent.
+    public var handOffsSkipped = 0
 
     /// All zeros.
     public init() {}

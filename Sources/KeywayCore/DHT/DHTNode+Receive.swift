@@ -47,7 +47,7 @@ extension DHTNode {
             return
         }
         if let sender = query.senderID, !readOnly {
-            let directive = routingTable.observe(NodeContact(id: sender, endpoint: source), responded: false, now: now)
+            let directive = observe(NodeContact(id: sender, endpoint: source), responded: false, now: now)
             execute(directive, now: now)
         }
         let ipv4 = source.address.isIPv4
@@ -147,7 +147,7 @@ extension DHTNode {
                 events.append(.seedKeyMismatch(seed.endpoint))
                 return seedFinished(answered: false, now: now)
             }
-            routingTable.recordFailure(of: expected, now: now)
+            recordFailure(of: expected, now: now)
         }
         let sample = now - query.sentAt
         // RFC 6298: the first sample is taken as it is, later ones are averaged in.
@@ -155,7 +155,7 @@ extension DHTNode {
         rttSamples += 1
         if rttSamples == 1 { rearmStallWaits() }
         let responder = NodeContact(id: response.id, endpoint: source)
-        execute(routingTable.observe(responder, responded: true, now: now), now: now)
+        execute(observe(responder, responded: true, now: now), now: now)
         if let observed = message.observedEndpoint { recordObservedEndpoint(observed, reportedBy: response.id) }
 
         switch query.purpose {
@@ -181,11 +181,14 @@ extension DHTNode {
             completePutIfDone(operation, now: now)
         case .seed:
             for node in learnedNodes(response) {
-                routingTable.observe(node, responded: false, now: now)
+                observe(node, responded: false, now: now)
             }
             seedFinished(answered: true, now: now)
         case .maintenance:
             break
+        case let .handOff(target):
+            guard query.expectedID == nil || query.expectedID == response.id, let token = response.token else { return }
+            completeHandOff(of: target, to: responder, token: token, theirSequence: response.sequence, theyHaveValue: response.encodedValue != nil, now: now)
         }
     }
 
@@ -203,7 +206,7 @@ extension DHTNode {
             completePutIfDone(operation, now: now)
         case .seed:
             seedFinished(answered: false, now: now)
-        case .maintenance:
+        case .maintenance, .handOff:
             break
         }
     }

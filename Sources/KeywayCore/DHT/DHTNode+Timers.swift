@@ -27,7 +27,7 @@ extension DHTNode {
             }
             pending.removeValue(forKey: first.transactionID)
             statistics.queryTimeouts += 1
-            if let expected = query.expectedID { routingTable.recordFailure(of: expected, now: now) }
+            if let expected = query.expectedID { recordFailure(of: expected, now: now) }
             switch query.purpose {
             case let .lookup(operation):
                 lookups[operation]?.recordFailure(endpoint: query.destination, timedOut: true)
@@ -38,7 +38,7 @@ extension DHTNode {
                 completePutIfDone(operation, now: now)
             case .seed:
                 seedTimedOut(now: now)
-            case .maintenance:
+            case .maintenance, .handOff:
                 break
             }
         }
@@ -54,6 +54,7 @@ extension DHTNode {
     /// ``DHTTimer/maintenance``: rotate tokens, expire storage, refresh idle buckets,
     /// republish our items, and rejoin through the seeds if the table has emptied.
     private mutating func maintain(now: Instant) {
+        handOffBudget = configuration.handOffBudgetPerInterval
         tokens.rotateIfDue(now: now, rng: &rng)
         store.expire(now: now)
         peers.expire(now: now)

@@ -62,6 +62,8 @@ public struct DHTNode: Sendable {
     var observedReports: OrderedDictionary<NodeID, Endpoint> = [:]
     /// The `seq` of the last endpoint record this node published (`-1`: none yet).
     var lastRecordSequence: Int64 = -1
+    /// Hand-overs still allowed in this maintenance interval (``DHTConfiguration/handOffBudgetPerInterval``).
+    var handOffBudget: Int
 
     /// A node with `keyPair`, whose every random choice derives from `seed`.
     public init(keyPair: Ed25519.KeyPair, configuration: DHTConfiguration = DHTConfiguration(), seed: UInt64, now: Instant) {
@@ -78,6 +80,7 @@ public struct DHTNode: Sendable {
         self.rateLimiter = QueryRateLimiter(configuration: configuration)
         self.nextMaintenance = now + configuration.maintenanceInterval
         self.smoothedRTT = configuration.initialRoundTripEstimate
+        self.handOffBudget = configuration.handOffBudgetPerInterval
     }
 
     // MARK: Polling
@@ -170,6 +173,9 @@ public struct DHTNode: Sendable {
         case seed(DHTSeed)
         /// A liveness check of a questionable contact, or a repair put: only the table cares.
         case maintenance
+        /// The `get` of a hand-over of the item stored under this target (its answer carries
+        /// the write token for the `put`).
+        case handOff(NodeID)
     }
 
     struct PendingQuery: Sendable {

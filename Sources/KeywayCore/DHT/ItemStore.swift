@@ -60,6 +60,18 @@ public struct ItemStore: Sendable {
         }
     }
 
+    /// Targets of the items held and not expired at `now` that `node` is closer to than this
+    /// node is, nearest to `node` first (a deterministic order, whatever the dictionary's).
+    /// These are the items a node that newly appears there may need (see
+    /// ``DHTConfiguration/handOffStoredItems``).
+    public func targets(closerTo node: NodeID, now: Instant) -> [NodeID] {
+        var found: [NodeID] = []
+        for (target, entry) in entries where entry.expires > now && node.distance(to: target) < ownID.distance(to: target) {
+            found.append(target)
+        }
+        return found.sorted { node.distance(to: $0) < node.distance(to: $1) }
+    }
+
     /// Stores a mutable item, applying every BEP 44 rule; returns the KRPC error to answer with.
     public mutating func put(_ item: MutableItem, cas: Int64?, now: Instant) -> KRPCError? {
         if item.encodedValue.count > DHTSpec.maximumValueLength {

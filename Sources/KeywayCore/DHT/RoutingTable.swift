@@ -144,19 +144,22 @@ public struct RoutingTable: Sendable {
     }
 
     /// Records that `id` left a query unanswered. A contact that becomes bad is replaced by
-    /// the freshest replacement, if there is one.
-    public mutating func recordFailure(of id: NodeID, now: Instant) {
+    /// the freshest replacement, if there is one; that replacement is returned (it has just
+    /// entered the table).
+    @discardableResult
+    public mutating func recordFailure(of id: NodeID, now: Instant) -> NodeContact? {
         let index = bucketIndex(for: id)
         guard let position = buckets[index].contacts.firstIndex(where: { $0.node.id == id }) else {
             removeReplacement(id: id, from: index)
-            return
+            return nil
         }
         buckets[index].contacts[position].failures += 1
         guard buckets[index].contacts[position].isBad(configuration: configuration),
-              let replacement = buckets[index].replacements.popLast() else { return }
+              let replacement = buckets[index].replacements.popLast() else { return nil }
         buckets[index].contacts.remove(at: position)
         buckets[index].contacts.append(replacement)
         buckets[index].lastChanged = now
+        return replacement.node
     }
 
     /// Removes `id` outright (for example a seed whose key did not match).
