@@ -19,6 +19,8 @@ struct SimulatedNode {
     var armedTimer: Instant?
     /// Bumped whenever a new timer event supersedes the queued one.
     var timerGeneration: UInt32 = 0
+    /// When its current core started (its join or last rejoin), for failure diagnoses.
+    var startedAt: Instant?
     /// Bootstrapped in this life (may start resolves).
     var isReady = false
     /// `seq` of the newest record whose put completed (-1: none yet).

@@ -128,6 +128,7 @@ extension Simulation {
         let seeds = seedList.filter { $0.expectedID != nodes[index].id }
         core.bootstrap(seeds: seeds, now: now)
         cores[index] = core
+        nodes[index].startedAt = now
         drain(index)
     }
 

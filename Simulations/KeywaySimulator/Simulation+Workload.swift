@@ -133,7 +133,17 @@ extension Simulation {
             if case let .mutable(item)? = cores[index]!.store.item(for: id, now: now) { holders.append((rank, item.sequence)) }
         }
         let newest = holders.filter { $0.sequence >= nodes[target].latestSequence }.map(\.rank)
-        return "\(holders.count) live nodes hold a version, the newest at distance ranks \(newest.prefix(12)) among live nodes"
+        // The nearest live nodes: when each (re)started against the owner's last put, and what it holds.
+        let putAt = Double(nodes[target].latestSequence - Simulation.wallClockOrigin) / 1e6
+        let nearest = byDistance.prefix(12).enumerated().map { rank, index -> String in
+            let started = nodes[index].startedAt.map { String(format: "%.1fs", $0.secondsSinceOrigin) } ?? "?"
+            var held = "none"
+            if case let .mutable(item)? = cores[index]!.store.item(for: id, now: now) {
+                held = item.sequence >= nodes[target].latestSequence ? "newest" : "older"
+            }
+            return "#\(rank) node \(index) started \(started) holds \(held)"
+        }
+        return "\(holders.count) live nodes hold a version, the newest at distance ranks \(newest.prefix(12)) among live nodes; owner's last put began at \(String(format: "%.1fs", putAt)); nearest live: \(nearest.joined(separator: ", "))"
     }
 
     /// How much of a node's routing table is still reachable: for the diagnosis of a failed pair.

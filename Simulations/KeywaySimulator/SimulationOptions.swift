@@ -20,6 +20,10 @@ public struct SimulationOptions: Sendable, Equatable {
     /// How long a DHT query may go unanswered (`--query-timeout`); the core's production
     /// default is 2 s and the simulator keeps it unless told otherwise.
     public var queryTimeout: Duration = DHTConfiguration().queryTimeout
+    /// Whether nodes hand stored items over to nodes that newly appear near them
+    /// (``DHTConfiguration/handOffStoredItems``, on in production); `--no-hand-off` turns it
+    /// off to show what it is for.
+    public var handOff = DHTConfiguration().handOffStoredItems
 
     /// Most nodes a run may have.
     public static let maximumNodes = 1_000_000
@@ -45,10 +49,11 @@ public struct SimulationOptions: Sendable, Equatable {
     }
 
     /// The DHT configuration every simulated node runs: production defaults, except
-    /// ``queryTimeout``.
+    /// ``queryTimeout`` and ``handOff``.
     public var dhtConfiguration: DHTConfiguration {
         var configuration = DHTConfiguration()
         configuration.queryTimeout = queryTimeout
+        configuration.handOffStoredItems = handOff
         return configuration
     }
 
@@ -115,6 +120,7 @@ public struct SimulationOptions: Sendable, Equatable {
         add("--sample-interval", DurationText.format(workload.sampleInterval), workload.sampleInterval != base.workload.sampleInterval)
         add("--query-timeout", DurationText.format(queryTimeout), queryTimeout != base.queryTimeout)
         if workload.dualStack { out.append("--dual-stack") }
+        if !handOff { out.append("--no-hand-off") }
         return out
     }
 

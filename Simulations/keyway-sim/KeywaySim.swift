@@ -89,6 +89,9 @@ struct KeywaySim: ParsableCommand {
     @Option(name: .customLong("query-timeout"), help: "DHT query timeout of every node (the production default is 2s).")
     var queryTimeout = "2s"
 
+    @Flag(name: .customLong("no-hand-off"), help: "Do not hand stored items over to nodes that newly appear near them (to show what it is for).")
+    var noHandOff = false
+
     @Flag(name: .customLong("dual-stack"), help: "Give every node an IPv6 address too, published in its record.")
     var dualStack = false
 
@@ -137,6 +140,7 @@ struct KeywaySim: ParsableCommand {
         options.workload.sampleInterval = try duration(sampleInterval, "--sample-interval")
         options.workload.dualStack = dualStack
         options.queryTimeout = try duration(queryTimeout, "--query-timeout")
+        options.handOff = !noHandOff
         try options.validate()
         return options
     }
