@@ -131,6 +131,73 @@ import KeywayCrypto
         #expect(node.pollTransmit() == nil)
     }
 
+    /// Kademlia, section 2.5: a node that joins closer to a key than the nodes holding it must
+    /// be handed the item; otherwise lookups converge on the newcomers, none of which has it,
+    /// and fail until the owner's next republish (issue 4: the one failed pair of the
+    /// 100,000-node run). Without hand-over (`false`) the same mesh does fail some resolves,
+    /// which shows the scenario exercises it.
+    @Test(arguments: [true, false])
+    func nodesJoiningCloserThanTheHoldersAreHandedTheItem(handOff: Bool) throws {
+        var configuration = InMemoryNetwork.fastConfiguration
+        configuration.handOffStoredItems = handOff
+        let count = 150
+        var network = bootstrappedMesh(count, configuration: configuration)
+        let owner = 3
+        let keyPair = network.nodes[owner].keyPair
+        // A salted item, so that its target is not the owner's own ID (the owner would always
+        // be the closest node and hold it).
+        let salt = Array("hand-off".utf8)
+        let item = MutableItem.signed(by: keyPair, salt: salt, sequence: 1, encodedValue: value("held"))
+        let target = item.target
+        network.with(owner) { node, now in node.putItem(item, now: now) }
+        network.run(for: .seconds(10))
+        let holders = (0..<count).filter { network.nodes[$0].store.item(for: target, now: network.now) != nil }
+        #expect(holders.count >= DHTSpec.k / 2)
+        let nearestHolder = try #require(holders.map { network.nodes[$0].id.distance(to: target) }.min())
+
+        // Keys (from addNode's derivation) whose IDs are closer to the target than every holder.
+        var closer: [Int] = []
+        for number in 100_000..<1_000_000 where closer.count < DHTSpec.k + 2 {
+            var seed = [UInt8](repeating: 0, count: 32)
+            for i in 0..<8 { seed[i] = UInt8(truncatingIfNeeded: number >> (8 * i)) }
+            seed[31] = 0x5a
+            let id = NodeID(publicKey: try Ed25519.KeyPair(seed: seed).publicKey)
+            if id.distance(to: target) < nearestHolder { closer.append(number) }
+        }
+        #expect(closer.count == DHTSpec.k + 2)
+        let seed = DHTSeed(endpoint: network.endpoints[0])
+        let newcomers = closer.map { network.addNode(number: $0, configuration: configuration) }
+        for n in newcomers {
+            network.with(n) { node, now in node.bootstrap(seeds: [seed], now: now) }
+            network.run(for: .milliseconds(20))
+        }
+        let joined = network.run(until: { net in newcomers.allSatisfy { net.nodes[$0].isBootstrapped } }, limit: .seconds(30))
+        #expect(joined)
+        network.run(for: .seconds(5))
+        let handedOver = newcomers.filter { network.nodes[$0].store.item(for: target, now: network.now) != nil }
+
+        // Every node but the owner resolves the item at once.
+        let resolvers = (0..<network.nodes.count).filter { $0 != owner }
+        for n in resolvers {
+            network.with(n) { node, now in node.getItem(publicKey: keyPair.publicKey, salt: salt, now: now) }
+        }
+        network.run(for: .seconds(30))
+        let found = resolvers.filter { n in
+            network.events[n].contains { event in
+                if case let .itemResolved(_, resolved, item?, _) = event { return resolved == target && item.sequence == 1 && item.isValid }
+                return false
+            }
+        }
+        if handOff {
+            #expect(handedOver.count == newcomers.count, "only \(handedOver.count) of \(newcomers.count) newcomers were handed the item")
+            #expect(found.count == resolvers.count, "\(resolvers.count - found.count) of \(resolvers.count) resolves missed the item")
+            #expect(newcomers.allSatisfy { network.nodes[$0].statistics.invalidSignatures == 0 })
+        } else {
+            #expect(handedOver.isEmpty)
+            #expect(found.count < resolvers.count, "without hand-over every resolve still found the item: the scenario does not test it")
+        }
+    }
+
     @Test func newerSequenceSupersedesOlderOne() throws {
         var network = bootstrappedMesh(20)
         let owner = 7
