@@ -147,16 +147,30 @@ enum TransportBench {
         return Double(received) / elapsed.secondsDouble
     }
 
-    static func run() async throws {
+    /// Prints every figure, or only the one named by `only` (`raw`, `handshakes`, `core`, `loopback`).
+    static func run(only: String? = nil) async throws {
         print("transport: one stream vs libsodium ChaCha20-Poly1305 (1,400-byte packets)")
-        let raw = rawAEAD()
-        print("  raw ChaCha20-Poly1305 encrypt       \(gbit(raw)) Gbit/s  (\(Int(raw / 1e6)) MB/s)")
-        let hs = handshakes()
-        print("  Noise IK handshakes (two cores)     \(Int(hs))/s")
-        let core = coreStream()
-        print("  one stream, two cores in memory     \(gbit(core)) Gbit/s  (\(percent(core / raw)) of raw AEAD)")
-        let loopback = try await loopbackStream()
-        print("  one stream, two nodes on loopback   \(gbit(loopback)) Gbit/s  (\(percent(loopback / raw)) of raw AEAD)")
+        func wanted(_ part: String) -> Bool { only == nil || only == part }
+        // The ratios need the raw figure, so it is measured unless a single other part was asked for.
+        let raw = only == nil || only == "raw" ? rawAEAD() : nil
+        if let raw { print("  raw ChaCha20-Poly1305 encrypt       \(gbit(raw)) Gbit/s  (\(Int(raw / 1e6)) MB/s)") }
+        if wanted("handshakes") {
+            let hs = handshakes()
+            print("  Noise IK handshakes (two cores)     \(Int(hs))/s")
+        }
+        if wanted("core") {
+            let core = coreStream()
+            print("  one stream, two cores in memory     \(gbit(core)) Gbit/s\(ratio(core, raw))")
+        }
+        if wanted("loopback") {
+            let loopback = try await loopbackStream()
+            print("  one stream, two nodes on loopback   \(gbit(loopback)) Gbit/s\(ratio(loopback, raw))")
+        }
+    }
+
+    static func ratio(_ value: Double, _ raw: Double?) -> String {
+        guard let raw else { return "" }
+        return "  (\(percent(value / raw)) of raw AEAD)"
     }
 
     static func gbit(_ bytesPerSecond: Double) -> String {

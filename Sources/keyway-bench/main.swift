@@ -2,6 +2,7 @@
 //
 //     swift run -c release keyway-bench [filter]
 //     swift run -c release keyway-bench transport   # the transport's figures only
+//     swift run -c release keyway-bench transport core   # one of them: raw, handshakes, core, loopback
 //
 // Each benchmark runs its body repeatedly for about a second after a warm-up and prints the
 // median of five rounds as operations per second and nanoseconds per operation. A filter
@@ -160,6 +161,7 @@ if filter != "transport" {
     }
 }
 // `keyway-bench transport`: the transport's figures (see TransportBench.swift).
+// `keyway-bench transport core|loopback|raw|handshakes` runs one of them alone (for profiling).
 if filter == nil || filter == "transport" {
-    try await TransportBench.run()
+    try await TransportBench.run(only: CommandLine.arguments.dropFirst(2).first)
 }

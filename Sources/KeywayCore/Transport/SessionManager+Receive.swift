@@ -23,6 +23,40 @@ extension SessionManager {
     /// Which key set of a peer a packet named.
     private enum KeySlot { case current, previous, next }
 
+    /// Which of the peer's key sets in `slot` has local index `index`.
+    private func keySlot(named index: UInt32, slot: Int) -> KeySlot? {
+        if peers[slot]!.current?.localIndex == index { return .current }
+        if peers[slot]!.previous?.localIndex == index { return .previous }
+        if peers[slot]!.next?.keys.localIndex == index { return .next }
+        return nil
+    }
+
+    /// What opening a data packet gave.
+    private enum Opened {
+        case opened([UInt8])
+        case expired, replayed, unauthenticated
+    }
+
+    /// Checks the key set's age and replay window and decrypts `datagram` under it, recording
+    /// nothing. Non-mutating on purpose: the copy of the keys it reads dies when it returns, so
+    /// the caller's later writes to the peer's state never copy its buffers (copy on write).
+    private func open(_ datagram: [UInt8], header: DataPacket, keys which: KeySlot, slot: Int, now: Instant) -> Opened {
+        let keys: SessionKeys
+        switch which {
+        case .current: keys = peers[slot]!.current!
+        case .previous: keys = peers[slot]!.previous!
+        case .next: keys = peers[slot]!.next!.keys
+        }
+        guard now < keys.createdAt + configuration.rejectAfterTime else { return .expired }
+        guard (try? keys.replay.check(header.counter)) != nil else { return .replayed }
+        let headerBytes = datagram[0..<TransportSpec.dataHeaderLength]
+        let ciphertext = datagram[TransportSpec.dataHeaderLength...]
+        guard let plaintext = try? keys.receive.decrypt(nonce: header.counter, ad: headerBytes, ciphertext: ciphertext) else {
+            return .unauthenticated
+        }
+        return .opened(plaintext)
+    }
+
     /// A data packet: found by index whatever its source, checked against the replay window,
     /// decrypted, and only then allowed to confirm keys, move the session and carry frames.
     private mutating func handleData(_ datagram: [UInt8], from source: Endpoint, now: Instant) {
@@ -30,33 +64,24 @@ extension SessionManager {
             statistics.droppedMalformed += 1
             return
         }
-        guard let slot = indexTable[header.receiverIndex], let peer = peers[slot] else {
+        guard let slot = indexTable[header.receiverIndex], peers[slot] != nil else {
             statistics.droppedUnknownIndex += 1
             return
         }
-        let which: KeySlot
-        let keys: SessionKeys
-        if let current = peer.current, current.localIndex == header.receiverIndex {
-            (which, keys) = (.current, current)
-        } else if let previous = peer.previous, previous.localIndex == header.receiverIndex {
-            (which, keys) = (.previous, previous)
-        } else if let next = peer.next, next.keys.localIndex == header.receiverIndex {
-            (which, keys) = (.next, next.keys)
-        } else {
+        guard let which = keySlot(named: header.receiverIndex, slot: slot) else {
             statistics.droppedUnknownIndex += 1
             return
         }
-        guard now < keys.createdAt + configuration.rejectAfterTime else {
+        let plaintext: [UInt8]
+        switch open(datagram, header: header, keys: which, slot: slot, now: now) {
+        case let .opened(bytes): plaintext = bytes
+        case .expired:
             statistics.droppedExpired += 1
             return
-        }
-        guard (try? keys.replay.check(header.counter)) != nil else {
+        case .replayed:
             statistics.droppedReplayed += 1
             return
-        }
-        let headerBytes = datagram[0..<TransportSpec.dataHeaderLength]
-        let ciphertext = datagram[TransportSpec.dataHeaderLength...]
-        guard let plaintext = try? keys.receive.decrypt(nonce: header.counter, ad: headerBytes, ciphertext: ciphertext) else {
+        case .unauthenticated:
             statistics.droppedUnauthenticated += 1
             return
         }

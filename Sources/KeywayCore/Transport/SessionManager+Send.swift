@@ -3,9 +3,11 @@ extension SessionManager {
     /// Sends whatever the peer in `slot` has due, if it has usable keys and an endpoint;
     /// otherwise starts the handshake (or resolve) that will let it. Renews keys when due.
     mutating func flush(slot: Int, now: Instant) {
-        guard let peer = peers[slot] else { return }
-        guard let keys = peer.current, keys.canSend(now: now, configuration: configuration), peer.endpoint != nil else {
-            if peer.initiation == nil && (peer.wanted || peer.connection.isAwaitingPeer) {
+        guard peers[slot] != nil else { return }
+        // Fields are read in place: a local copy of the peer would share its buffers, and the
+        // writes below would then copy them whole (the in-flight packets, the streams).
+        guard peers[slot]!.current?.canSend(now: now, configuration: configuration) == true, peers[slot]!.endpoint != nil else {
+            if peers[slot]!.initiation == nil && (peers[slot]!.wanted || peers[slot]!.connection.isAwaitingPeer) {
                 startHandshake(slot: slot, now: now)
             }
             return
@@ -32,16 +34,24 @@ extension SessionManager {
     /// Encrypts `plaintext` under the current keys of the peer in `slot` and queues it for
     /// the peer's endpoint. The caller MUST have checked that those keys can send.
     private mutating func seal(_ plaintext: [UInt8], slot: Int, now: Instant) {
-        let keys = peers[slot]!.current!
-        var packet = DataPacket.header(receiverIndex: keys.remoteIndex, counter: keys.sendCounter)
-        // Cannot fail: the keys exist, the counter is below the reserved nonce (rejectAfterMessages)
-        // and the plaintext is smaller than a Noise message.
-        guard let ciphertext = try? keys.send.encrypt(nonce: keys.sendCounter, ad: packet, plaintext: plaintext) else { return }
-        packet += ciphertext
+        guard let packet = sealed(plaintext, slot: slot) else { return }
         peers[slot]!.current!.sendCounter += 1
         peers[slot]!.lastSentAt = now
         peers[slot]!.lastActivity = now
         peers[slot]!.keepaliveAt = nil
         outgoing.append(Datagram(endpoint: peers[slot]!.endpoint!, payload: packet))
+    }
+
+    /// The data packet of `plaintext` under the current keys. Non-mutating, so that its copy
+    /// of the keys (which shares the replay window's storage) is gone before the caller
+    /// advances the counter in place.
+    private func sealed(_ plaintext: [UInt8], slot: Int) -> [UInt8]? {
+        let keys = peers[slot]!.current!
+        var packet = DataPacket.header(receiverIndex: keys.remoteIndex, counter: keys.sendCounter)
+        // Cannot fail: the keys exist, the counter is below the reserved nonce (rejectAfterMessages)
+        // and the plaintext is smaller than a Noise message.
+        guard let ciphertext = try? keys.send.encrypt(nonce: keys.sendCounter, ad: packet, plaintext: plaintext) else { return nil }
+        packet += ciphertext
+        return packet
     }
 }
