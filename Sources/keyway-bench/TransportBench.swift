@@ -3,6 +3,7 @@ import Keyway
 import KeywayCore
 import KeywayCrypto
 import Logging
+import Foundation
 
 /// The transport's figures: libsodium's raw ChaCha20-Poly1305 on 1,400-byte packets, Noise IK
 /// handshakes per second between two pure cores, one stream between two pure cores in memory,
@@ -117,6 +118,9 @@ enum TransportBench {
             var configuration = KeywayNodeConfiguration(keyPair: .generate())
             configuration.listen = Endpoint("127.0.0.1:0")!
             configuration.publishAutomatically = false
+            if let size = ProcessInfo.processInfo.environment["KEYWAY_BENCH_MAX_DATAGRAM"].flatMap(Int.init) {
+                configuration.transport.maximumProbedDatagramSize = size
+            }
             configuration.logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
             return configuration
         }

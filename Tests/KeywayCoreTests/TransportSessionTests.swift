@@ -122,6 +122,8 @@ import KeywayCrypto
         let stream = send(TransportFixtures.payload(5000), over: &network)
         let reached = network.run(until: { finished($0.events[1]) }, limit: .seconds(2))
         #expect(reached)
+        // Everything acknowledged, so the congestion window lets the next packet out at once.
+        network.run(for: .seconds(1))
         // A fresh data packet, taken from a copy of the client before the network sees it.
         var copy = network.nodes[0]
         let other = copy.openStream(to: serverKey, now: network.now)

@@ -42,9 +42,12 @@ extension KeywayNode {
         let seed = SecureRandom.uint64()
         let enginePromise = eventLoop.makePromise(of: NIOLoopBound<NodeEngine>.self)
         let vectorCount = max(1, configuration.datagramsPerRead)
+        // Each read slot holds the longest datagram either layer accepts: KRPC's, or the
+        // largest size path MTU discovery may prove (a longer one would arrive truncated).
+        let slotSize = max(configuration.maximumDatagramSize, configuration.transport.maximumProbedDatagramSize)
         var bootstrap = DatagramBootstrap(group: eventLoop)
             .channelOption(.maxMessagesPerRead, value: UInt(max(1, configuration.readsPerWakeUp)))
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: configuration.maximumDatagramSize * vectorCount))
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: slotSize * vectorCount))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let engine = NodeEngine(configuration: configuration, clock: clock, seed: seed, eventLoop: channel.eventLoop)
@@ -56,6 +59,25 @@ extension KeywayNode {
         if vectorCount > 1 {
             // recvmmsg: one system call reads up to vectorCount datagrams, each into its own slot.
             bootstrap = bootstrap.channelOption(.datagramVectorReadMessageCount, value: vectorCount)
+        }
+        #endif
+        if let size = configuration.socketBufferSize {
+            // Room for a window of large datagrams: with the kernel's default (about 208 KiB)
+            // a stream's burst overflows the receive buffer and every drop halves its window.
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: size)
+            bootstrap = bootstrap.channelOption(.socketOption(.so_sndbuf), value: size)
+        }
+        #if os(Linux)
+        // Don't fragment, ever: path MTU discovery's probes must fail on a path that cannot
+        // carry them whole rather than cross it in fragments (RFC 8899 section 3). A datagram
+        // over a known MTU then fails with EMSGSIZE, which NIO drops as one failed write.
+        if family == .ipv4 || family == .dualStack {
+            bootstrap = bootstrap.channelOption(
+                ChannelOptions.Types.SocketOption(level: .ip, name: .init(rawValue: CInt(IP_MTU_DISCOVER))), value: Int(IP_PMTUDISC_DO))
+        }
+        if family != .ipv4 {
+            bootstrap = bootstrap.channelOption(
+                ChannelOptions.Types.SocketOption(level: .ipv6, name: .init(rawValue: CInt(IPV6_MTU_DISCOVER))), value: Int(IPV6_PMTUDISC_DO))
         }
         #endif
         if family == .dualStack {

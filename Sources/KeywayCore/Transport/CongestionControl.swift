@@ -1,10 +1,12 @@
 /// NewReno congestion control as RFC 9002 section 7 specifies it for QUIC: slow start,
 /// congestion avoidance, and one window reduction per recovery period.
 struct NewReno: Sendable {
-    /// Bytes of one full datagram.
-    let datagramSize: Int
+    /// Bytes of one full datagram (it changes when path MTU discovery finds a larger size).
+    private(set) var datagramSize: Int
+    /// Datagrams the window never falls below.
+    let minimumPackets: Int
     /// The smallest window.
-    let minimumWindow: Int
+    private(set) var minimumWindow: Int
     /// Bytes that may be in flight.
     private(set) var window: Int
     /// Slow start ends at this window.
@@ -17,8 +19,18 @@ struct NewReno: Sendable {
     /// A controller for `datagramSize`-byte datagrams.
     init(datagramSize: Int, initialPackets: Int, minimumPackets: Int) {
         self.datagramSize = datagramSize
+        self.minimumPackets = minimumPackets
         window = datagramSize * initialPackets
         minimumWindow = datagramSize * minimumPackets
+    }
+
+    /// The session's datagram size became `size`: the window, counted in bytes, stays (as in
+    /// QUIC), but growth in congestion avoidance and the floor follow the new size.
+    mutating func datagramSizeChanged(to size: Int) {
+        datagramSize = size
+        minimumWindow = size * minimumPackets
+        window = max(window, minimumWindow)
+        slowStartThreshold = max(slowStartThreshold, minimumWindow)
     }
 
     /// Whether the window is still in slow start.

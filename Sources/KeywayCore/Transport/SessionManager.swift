@@ -205,6 +205,13 @@ public struct SessionManager: Sendable {
         return .nanoseconds(rtt.smoothed)
     }
 
+    /// The datagram size the session with `peer` uses now: the configured base, or a larger
+    /// one path MTU discovery proved.
+    public func datagramSize(to peer: Ed25519.PublicKey) -> Int? {
+        guard let slot = slots[peer] else { return nil }
+        return peers[slot]?.connection.pathMTU.current
+    }
+
     /// Peers this core holds state for.
     public var peerCount: Int { slots.count }
 

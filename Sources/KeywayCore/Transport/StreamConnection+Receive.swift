@@ -37,7 +37,7 @@ extension StreamConnection {
 
     private mutating func handle(_ frame: TransportFrame, now: Instant, sink: inout Sink) {
         switch frame {
-        case .ping:
+        case .ping, .padding:
             break
         case let .ack(ranges, delay):
             onAck(ranges: ranges, delayMicroseconds: delay, now: now, sink: &sink)

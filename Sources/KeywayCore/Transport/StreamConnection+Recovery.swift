@@ -29,7 +29,7 @@ extension StreamConnection {
                     sent[index].state = .done
                     let packet = sent[index]
                     settle(packet)
-                    congestion.onAcknowledged(bytes: packet.size, sentAt: packet.sentAt)
+                    if !packet.isSizeProbe { congestion.onAcknowledged(bytes: packet.size, sentAt: packet.sentAt) }
                     for frame in packet.frames { acknowledged(frame, touched: &touched) }
                     if newest.map({ $0.packetNumber < packet.packetNumber }) ?? true { newest = packet }
                 }
@@ -58,7 +58,7 @@ extension StreamConnection {
 
     /// Takes a packet out of the in-flight accounting.
     private mutating func settle(_ packet: SentPacket) {
-        bytesInFlight -= packet.size
+        if !packet.isSizeProbe { bytesInFlight -= packet.size }
         packetsInFlight -= 1
     }
 
@@ -69,6 +69,11 @@ extension StreamConnection {
 
     /// What the acknowledgement of `frame` means.
     private mutating func acknowledged(_ frame: SentFrame, touched: inout [UInt64]) {
+        if case let .sizeProbe(size) = frame {
+            pathMTU.probeAcknowledged(size: size)
+            congestion.datagramSizeChanged(to: pathMTU.current)
+            return
+        }
         guard case let .stream(number, range, fin) = frame, streams[number] != nil else { return }
         streams[number]!.acknowledge(range, fin: fin)
         if touched.last != number { touched.append(number) }
@@ -87,6 +92,8 @@ extension StreamConnection {
             pendingResets.append((wireID, code, finalSize))
         case .ping:
             break
+        case let .sizeProbe(size):
+            pathMTU.probeLost(size: size)
         }
     }
 
@@ -105,8 +112,13 @@ extension StreamConnection {
             if packet.packetNumber + Self.packetThreshold <= largestAcked || packet.sentAt + delay <= now {
                 sent[index].state = .done
                 settle(packet)
-                statistics.packetsLost += 1
                 for frame in packet.frames { lost(frame) }
+                // A lost size probe says the path is narrower, not congested (RFC 8899 4.4).
+                if packet.isSizeProbe {
+                    statistics.sizeProbesLost += 1
+                    continue
+                }
+                statistics.packetsLost += 1
                 lostSentAt = max(lostSentAt ?? packet.sentAt, packet.sentAt)
             } else {
                 let at = packet.sentAt + delay
@@ -144,8 +156,15 @@ extension StreamConnection {
         guard let probeDeadline, probeDeadline <= now else { return }
         probeCount += 1
         probesToSend = Self.probePackets
+        if probeCount >= limits.pathMTUBlackHoleProbeTimeouts, pathMTU.current > pathMTU.base {
+            // Nothing was acknowledged through several timeouts: packets of the discovered size
+            // may no longer cross (the path shrank). Fall back to the base size and search again.
+            pathMTU.blackHole()
+            congestion.datagramSizeChanged(to: pathMTU.current)
+            statistics.pathMTUBlackHoles += 1
+        }
         var probed = 0
-        for packet in sent where packet.state == .inFlight {
+        for packet in sent where packet.state == .inFlight && !packet.isSizeProbe {
             for frame in packet.frames { lost(frame) }
             probed += 1
             if probed == Self.probePackets { break }
@@ -166,8 +185,10 @@ extension StreamConnection {
         dropSettled()
         lossTime = nil
         probeCount = 0
+        // The new path's MTU is unknown: start again from the base size.
+        pathMTU.pathChanged()
         congestion = NewReno(
-            datagramSize: limits.datagramSize, initialPackets: limits.initialWindowPackets,
+            datagramSize: pathMTU.current, initialPackets: limits.initialWindowPackets,
             minimumPackets: limits.minimumWindowPackets)
     }
 }

@@ -4,7 +4,7 @@ extension StreamConnection {
     static let packetOverhead = TransportSpec.dataHeaderLength + Noise.macLength
 
     /// The largest plaintext a packet may carry.
-    var maximumPlaintext: Int { limits.datagramSize - Self.packetOverhead }
+    var maximumPlaintext: Int { pathMTU.current - Self.packetOverhead }
 
     /// Whether an acknowledgement must go out now.
     func isAckDue(now: Instant) -> Bool {
@@ -29,17 +29,69 @@ extension StreamConnection {
         return false
     }
 
+    /// Whether more than `count` stream bytes wait to be sent (new ones within flow control,
+    /// or lost ones).
+    func hasQueuedStreamBytes(moreThan count: Int) -> Bool {
+        let credit = peerMaxData - dataSent
+        var queued: UInt64 = 0
+        for stream in streams.values {
+            let limit = stream.newDataLimit(sessionCredit: credit)
+            if limit > stream.sentOffset { queued += limit - stream.sentOffset }
+            if let lost = stream.lost.first { queued += UInt64(lost.count) }
+            if queued > UInt64(count) { return true }
+        }
+        return false
+    }
+
     /// Whether the congestion window lets an ack-eliciting packet leave.
     var congestionAllows: Bool {
-        probesToSend > 0 || bytesInFlight + limits.datagramSize <= congestion.window
+        probesToSend > 0 || bytesInFlight + pathMTU.current <= congestion.window
     }
 
     /// The plaintext of the next packet, if anything is due: an acknowledgement, control
     /// frames, or stream data within the flow-control and congestion limits.
     mutating func nextPacket(now: Instant, statistics: inout TransportStatistics) -> [UInt8]? {
         let eliciting = congestionAllows && hasElicitingWork
+        // Path MTU discovery probes while more stream data waits than one datagram carries,
+        // which is when a larger datagram pays; a session that only trickles small messages
+        // keeps the size it has. Data does not wait for probes (they are outside the
+        // congestion window), only the order of packets changes.
+        if eliciting, hasQueuedStreamBytes(moreThan: maximumPlaintext), let size = pathMTU.dueProbe(now: now) {
+            return buildSizeProbe(size: size, now: now, statistics: &statistics)
+        }
         guard eliciting || isAckDue(now: now) else { return nil }
         return buildPacket(now: now, eliciting: eliciting, statistics: &statistics)
+    }
+
+    /// A size probe: PING and PADDING making the packet exactly `size` bytes on the wire (with
+    /// an acknowledgement first when one is pending). It carries no stream data, so its loss
+    /// costs nothing but the probe.
+    private mutating func buildSizeProbe(size: Int, now: Instant, statistics: inout TransportStatistics) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(size - Self.packetOverhead)
+        TransportBytes.appendLittleEndian(nextPacketNumber, to: &out)
+        appendAckIfPending(now: now, to: &out)
+        TransportFrame.ping.encode(to: &out)
+        let padding = size - Self.packetOverhead - out.count
+        if padding > 0 { out.append(contentsOf: repeatElement(TransportSpec.FrameType.padding, count: padding)) }
+        // Not counted in bytes in flight: probes are few (``PathMTUSearch/attempts`` per step,
+        // a handful of steps per search) and must not hold data back while the window is small.
+        sent.append(SentPacket(packetNumber: nextPacketNumber, sentAt: now, size: size, state: .inFlight, frames: [.sizeProbe(size: size)]))
+        packetsInFlight += 1
+        lastAckElicitingSentAt = now
+        pathMTU.probeSent()
+        statistics.sizeProbesSent += 1
+        nextPacketNumber += 1
+        return out
+    }
+
+    /// Appends an ACK frame when an acknowledgement is pending, and clears it.
+    private mutating func appendAckIfPending(now: Instant, to out: inout [UInt8]) {
+        guard ackDeadline != nil, receivedPackets.last != nil else { return }
+        let delay = now >= largestReceivedAt ? (now - largestReceivedAt).nanosecondsClamped / 1000 : 0
+        TransportFrame.encodeAck(ranges: receivedPackets.ranges[...], delayMicroseconds: UInt64(delay), to: &out)
+        ackDeadline = nil
+        unacknowledgedCount = 0
     }
 
     /// The plaintext of a keepalive: a packet number and, when one is pending, an
@@ -52,12 +104,7 @@ extension StreamConnection {
         var out = [UInt8]()
         out.reserveCapacity(maximumPlaintext)
         TransportBytes.appendLittleEndian(nextPacketNumber, to: &out)
-        if ackDeadline != nil, let _ = receivedPackets.last {
-            let delay = now >= largestReceivedAt ? (now - largestReceivedAt).nanosecondsClamped / 1000 : 0
-            TransportFrame.encodeAck(ranges: receivedPackets.ranges[...], delayMicroseconds: UInt64(delay), to: &out)
-            ackDeadline = nil
-            unacknowledgedCount = 0
-        }
+        appendAckIfPending(now: now, to: &out)
         var frames: [SentFrame] = []
         if eliciting {
             writeControlFrames(into: &out, frames: &frames)

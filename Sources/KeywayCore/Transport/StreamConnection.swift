@@ -19,6 +19,8 @@ struct StreamConnection: Sendable {
         case maxStreamData(number: UInt64)
         case reset(wireID: UInt64, code: UInt64, finalSize: UInt64)
         case ping
+        /// A size probe of path MTU discovery (PING and PADDING), `size` bytes on the wire.
+        case sizeProbe(size: Int)
     }
 
     /// An ack-eliciting packet that was sent.
@@ -28,6 +30,12 @@ struct StreamConnection: Sendable {
         let size: Int
         var state: PacketState
         let frames: [SentFrame]
+
+        /// Whether this packet was a size probe of path MTU discovery.
+        var isSizeProbe: Bool {
+            if frames.count == 1, case .sizeProbe = frames[0] { return true }
+            return false
+        }
     }
 
     /// The peer at the other end.
@@ -70,9 +78,9 @@ struct StreamConnection: Sendable {
 
     /// Ack-eliciting packets sent and not yet settled, by packet number.
     var sent = Deque<SentPacket>()
-    /// Bytes of in-flight packets.
+    /// Bytes of in-flight packets, size probes apart (they are outside the congestion window).
     var bytesInFlight = 0
-    /// In-flight packets.
+    /// In-flight packets, size probes included (they arm the probe timeout like any).
     var packetsInFlight = 0
     /// The largest packet number the peer acknowledged.
     var largestAcked: UInt64?
@@ -88,6 +96,8 @@ struct StreamConnection: Sendable {
     var lastAckElicitingSentAt: Instant?
     /// When a packet not yet lost by the packet threshold becomes lost by the time threshold.
     var lossTime: Instant?
+    /// Path MTU discovery: the datagram size this session may use now.
+    var pathMTU: PathMTUSearch
 
     // MARK: Flow control
 
@@ -121,9 +131,21 @@ struct StreamConnection: Sendable {
         let initialRTT: Duration
         let initialWindowPackets: Int
         let minimumWindowPackets: Int
+        let maximumProbedDatagramSize: Int
+        let pathMTUProbeAttempts: Int
+        let pathMTUPrecision: Int
+        let pathMTURaiseInterval: Duration
+        let pathMTUBlackHoleProbeTimeouts: Int
+        let pathMTUCandidates: [Int]
 
         init(_ configuration: TransportConfiguration) {
             datagramSize = configuration.maximumDatagramSize
+            maximumProbedDatagramSize = min(configuration.maximumProbedDatagramSize, TransportSpec.dataHeaderLength + Noise.maxMessageLength)
+            pathMTUProbeAttempts = configuration.pathMTUProbeAttempts
+            pathMTUPrecision = configuration.pathMTUPrecision
+            pathMTURaiseInterval = configuration.pathMTURaiseInterval
+            pathMTUBlackHoleProbeTimeouts = max(1, configuration.pathMTUBlackHoleProbeTimeouts)
+            pathMTUCandidates = configuration.pathMTUCandidates
             maximumAckDelay = configuration.maximumAckDelay.nanosecondsClamped
             maximumAckRanges = configuration.maximumAckRanges
             streamWindow = max(configuration.streamReceiveWindow, TransportSpec.initialStreamWindow)
@@ -148,6 +170,7 @@ struct StreamConnection: Sendable {
         congestion = NewReno(
             datagramSize: limits.datagramSize, initialPackets: limits.initialWindowPackets,
             minimumPackets: limits.minimumWindowPackets)
+        pathMTU = Self.pathMTUSearch(limits)
         if limits.sessionWindow > localMaxData {
             localMaxData = limits.sessionWindow
             needsMaxData = true
@@ -228,6 +251,14 @@ struct StreamConnection: Sendable {
     /// A connection that starts over after the peer restarted: streams that never reached the
     /// peer carry on from their first byte (renumbered on the wire); the others are returned,
     /// to be reported reset.
+    /// A fresh path MTU search under `limits`.
+    static func pathMTUSearch(_ limits: Limits) -> PathMTUSearch {
+        PathMTUSearch(
+            base: limits.datagramSize, maximum: limits.maximumProbedDatagramSize,
+            attempts: limits.pathMTUProbeAttempts, precision: limits.pathMTUPrecision,
+            raiseInterval: limits.pathMTURaiseInterval, candidates: limits.pathMTUCandidates)
+    }
+
     func restarted(local: Ed25519.PublicKey) -> (StreamConnection, lost: [StreamID]) {
         var fresh = StreamConnection(local: local, peer: peer, limits: limits)
         var lost: [StreamID] = []

@@ -144,8 +144,15 @@ public struct TransportStatistics: Sendable, Equatable {
     public var activeRebinds = 0
     /// Empty keepalive packets sent.
     public var keepalivesSent = 0
-    /// Data packets declared lost.
+    /// Data packets declared lost (size probes apart).
     public var packetsLost = 0
+    /// Size probes of path MTU discovery sent.
+    public var sizeProbesSent = 0
+    /// Size probes lost (the path did not carry their size).
+    public var sizeProbesLost = 0
+    /// Times a session fell back to the base datagram size because larger packets stopped
+    /// arriving.
+    public var pathMTUBlackHoles = 0
     /// Stream bytes sent again after a loss or probe.
     public var bytesRetransmitted = 0
     /// Times a resolve was asked for.

@@ -3,6 +3,8 @@
 enum TransportFrame: Equatable {
     /// Asks for an acknowledgement.
     case ping
+    /// A run of padding bytes (decoded as one frame); it asks for nothing.
+    case padding(count: Int)
     /// Acknowledges the packet numbers in `ranges` (ascending); `delayMicroseconds` is how long
     /// the receiver held the acknowledgement of the largest one.
     case ack(ranges: [Range<UInt64>], delayMicroseconds: UInt64)
@@ -22,8 +24,10 @@ enum TransportFrame: Equatable {
 
     /// Whether receiving this frame obliges the receiver to acknowledge its packet.
     var isAckEliciting: Bool {
-        if case .ack = self { return false }
-        return true
+        switch self {
+        case .ack, .padding: return false
+        default: return true
+        }
     }
 
     /// Whether this is a STREAM frame that ends its stream.
@@ -37,6 +41,8 @@ enum TransportFrame: Equatable {
         switch self {
         case .ping:
             out.append(TransportSpec.FrameType.ping)
+        case let .padding(count):
+            out.append(contentsOf: repeatElement(TransportSpec.FrameType.padding, count: count))
         case let .ack(ranges, delay):
             Self.encodeAck(ranges: ranges[...], delayMicroseconds: delay, to: &out)
         case let .resetStream(id, code, finalSize):
@@ -100,6 +106,13 @@ enum TransportFrame: Equatable {
         switch type {
         case TransportSpec.FrameType.ping:
             return .ping
+        case TransportSpec.FrameType.padding:
+            var count = 1
+            while offset < bytes.count, bytes[offset] == TransportSpec.FrameType.padding {
+                offset += 1
+                count += 1
+            }
+            return .padding(count: count)
         case TransportSpec.FrameType.ack:
             return decodeAck(bytes, at: &offset)
         case TransportSpec.FrameType.resetStream:

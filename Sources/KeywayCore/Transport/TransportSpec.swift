@@ -72,6 +72,8 @@ public enum TransportSpec {
 
     /// Frame types inside a data packet's plaintext (QUIC-like; see ``TransportFrame``).
     public enum FrameType {
+        /// One byte of padding; a run of them fills a size probe (QUIC's PADDING).
+        public static let padding: UInt8 = 0x00
         /// Asks for an acknowledgement and carries nothing else.
         public static let ping: UInt8 = 0x01
         /// Acknowledges ranges of packet numbers.

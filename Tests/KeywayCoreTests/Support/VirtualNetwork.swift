@@ -57,6 +57,13 @@ struct VirtualNetwork<Core: PollDrivenCore> {
     var jitter: Duration = .zero
     /// The probability that a datagram is lost.
     var lossRate = 0.0
+    /// The largest datagram (UDP payload) the network carries; longer ones are dropped, as a
+    /// link drops a packet with the don't-fragment bit that exceeds its MTU. `nil`: no limit.
+    var pathMTU: Int?
+    /// Datagrams dropped for exceeding ``pathMTU``.
+    var droppedOversize = 0
+    /// The longest datagram delivered.
+    var longestDelivered = 0
     /// Datagrams delivered, and dropped (lost, or sent to an endpoint nobody holds).
     var delivered = 0
     var dropped = 0
@@ -154,6 +161,12 @@ struct VirtualNetwork<Core: PollDrivenCore> {
     private mutating func drain(_ i: Int) {
         let from = endpoints[i]
         while let datagram = nodes[i].pollTransmit() {
+            if let pathMTU, datagram.payload.count > pathMTU {
+                dropped += 1
+                droppedOversize += 1
+                continue
+            }
+            longestDelivered = max(longestDelivered, datagram.payload.count)
             if lossRate > 0, Double(rng.next() % 1_000_000) / 1_000_000 < lossRate {
                 dropped += 1
                 continue
