@@ -33,7 +33,7 @@ struct PathMTUSearch: Sendable {
     let precision: Int
     /// How long a converged search rests before it tries higher again.
     let raiseInterval: Duration
-    /// Common path MTUs tried before bisection, largest first.
+    /// Common path MTUs tried before bisection; the caller MUST give them largest first.
     let candidates: [Int]
 
     /// The size data packets may have now: ``base`` or a size a probe proved.
@@ -53,7 +53,7 @@ struct PathMTUSearch: Sendable {
         self.attempts = max(1, attempts)
         self.precision = max(1, precision)
         self.raiseInterval = raiseInterval
-        self.candidates = candidates.sorted(by: >)
+        self.candidates = candidates
         current = base
         ceiling = self.maximum + 1
     }

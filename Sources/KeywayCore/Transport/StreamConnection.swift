@@ -145,7 +145,7 @@ struct StreamConnection: Sendable {
             pathMTUPrecision = configuration.pathMTUPrecision
             pathMTURaiseInterval = configuration.pathMTURaiseInterval
             pathMTUBlackHoleProbeTimeouts = max(1, configuration.pathMTUBlackHoleProbeTimeouts)
-            pathMTUCandidates = configuration.pathMTUCandidates
+            pathMTUCandidates = configuration.pathMTUCandidates.sorted(by: >)
             maximumAckDelay = configuration.maximumAckDelay.nanosecondsClamped
             maximumAckRanges = configuration.maximumAckRanges
             streamWindow = max(configuration.streamReceiveWindow, TransportSpec.initialStreamWindow)
