@@ -104,6 +104,19 @@ import KeywayCrypto
         #expect(network.nodes[0].datagramSize(to: serverKey) == base)
     }
 
+    @Test func aTunnelNarrowerThanTheBaseSizeStillCarriesTheStream() {
+        // A path at IPv6's minimum MTU, 1,280 bytes, under IPv6 and UDP headers: well below the
+        // 1,400-byte base, so the first full packets vanish.
+        let mtu = 1232
+        var network = pair(pathMTU: mtu)
+        transfer(TransportFixtures.payload(1 << 20, seed: 13), over: &network, limit: .seconds(30))
+        let precision = TransportConfiguration().pathMTUPrecision
+        let size = network.nodes[0].datagramSize(to: serverKey)
+        #expect(size.map { $0 <= mtu && $0 > mtu - precision } == true, "settled at \(size.map(String.init) ?? "nil")")
+        #expect(network.nodes[0].statistics.pathMTUBlackHoles >= 1)
+        #expect(network.droppedOversize > 0)
+    }
+
     /// Drives a search against a path that carries `mtu` bytes; returns the sizes in use after
     /// each step (a step: every probe of one size sent, then acknowledged or lost).
     func steps(mtu: Int, configuration: TransportConfiguration = TransportConfiguration()) -> [Int] {

@@ -21,10 +21,14 @@
 /// - A sender MUST send with the don't-fragment bit set (Linux `IP_PMTUDISC_DO`); otherwise a
 ///   path that fragments would pass probes and then split every packet.
 /// - When packets of the size in use stop arriving (a black hole: the path shrank), the caller
-///   MUST report it with ``blackHole()``, which falls back to ``base`` at once.
+///   MUST report it with ``blackHole()``, which falls back to ``base`` at once, and from
+///   ``base`` to ``minimum`` (RFC 8899 MIN_PLPMTU) when even that does not cross, as in a
+///   tunnel narrower than the base; the search then continues below the size that failed.
 struct PathMTUSearch: Sendable {
-    /// The size assumed to work everywhere, used from the start.
+    /// The size assumed to work almost everywhere, used from the start.
     let base: Int
+    /// The size used when even ``base`` does not cross.
+    let minimum: Int
     /// The largest size tried.
     let maximum: Int
     /// Probes lost at one size before it counts as too large.
@@ -47,8 +51,9 @@ struct PathMTUSearch: Sendable {
     private var resumeAt: Instant?
 
     /// A search from `base` up to `maximum`; with `maximum <= base` it never probes.
-    init(base: Int, maximum: Int, attempts: Int, precision: Int, raiseInterval: Duration, candidates: [Int] = []) {
+    init(base: Int, minimum: Int, maximum: Int, attempts: Int, precision: Int, raiseInterval: Duration, candidates: [Int] = []) {
         self.base = base
+        self.minimum = min(minimum, base)
         self.maximum = max(base, maximum)
         self.attempts = max(1, attempts)
         self.precision = max(1, precision)
@@ -113,12 +118,12 @@ struct PathMTUSearch: Sendable {
         lost = 0
     }
 
-    /// Packets of the size in use stopped arriving: fall back to ``base`` and search again
-    /// below the size that failed.
+    /// Packets of the size in use stopped arriving: fall back to ``base`` (or, from ``base``,
+    /// to ``minimum``) and search again below the size that failed.
     mutating func blackHole() {
-        guard current > base else { return }
+        guard current > minimum else { return }
         ceiling = current
-        current = base
+        current = current > base ? base : minimum
         startStep()
         resumeAt = nil
     }

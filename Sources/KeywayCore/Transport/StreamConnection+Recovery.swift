@@ -156,9 +156,10 @@ extension StreamConnection {
         guard let probeDeadline, probeDeadline <= now else { return }
         probeCount += 1
         probesToSend = Self.probePackets
-        if probeCount >= limits.pathMTUBlackHoleProbeTimeouts, pathMTU.current > pathMTU.base {
-            // Nothing was acknowledged through several timeouts: packets of the discovered size
-            // may no longer cross (the path shrank). Fall back to the base size and search again.
+        if probeCount >= limits.pathMTUBlackHoleProbeTimeouts, pathMTU.current > pathMTU.minimum {
+            // Nothing was acknowledged through several timeouts: packets of this size may not
+            // cross (the path shrank, or is a tunnel narrower than the base). Fall back a level
+            // (discovered size -> base -> minimum) and search again below what failed.
             pathMTU.blackHole()
             congestion.datagramSizeChanged(to: pathMTU.current)
             statistics.pathMTUBlackHoles += 1

@@ -132,6 +132,7 @@ struct StreamConnection: Sendable {
         let initialWindowPackets: Int
         let minimumWindowPackets: Int
         let maximumProbedDatagramSize: Int
+        let minimumDatagramSize: Int
         let pathMTUProbeAttempts: Int
         let pathMTUPrecision: Int
         let pathMTURaiseInterval: Duration
@@ -142,6 +143,7 @@ struct StreamConnection: Sendable {
             datagramSize = configuration.maximumDatagramSize
             maximumProbedDatagramSize = min(configuration.maximumProbedDatagramSize, TransportSpec.dataHeaderLength + Noise.maxMessageLength)
             pathMTUProbeAttempts = configuration.pathMTUProbeAttempts
+            minimumDatagramSize = max(configuration.minimumDatagramSize, StreamConnection.smallestUsableDatagram)
             pathMTUPrecision = configuration.pathMTUPrecision
             pathMTURaiseInterval = configuration.pathMTURaiseInterval
             pathMTUBlackHoleProbeTimeouts = max(1, configuration.pathMTUBlackHoleProbeTimeouts)
@@ -251,10 +253,14 @@ struct StreamConnection: Sendable {
     /// A connection that starts over after the peer restarted: streams that never reached the
     /// peer carry on from their first byte (renumbered on the wire); the others are returned,
     /// to be reported reset.
+    /// The smallest datagram size this layer works with: room for the header, the tag, a packet
+    /// number and an ACK frame of many ranges.
+    static let smallestUsableDatagram = 512
+
     /// A fresh path MTU search under `limits`.
     static func pathMTUSearch(_ limits: Limits) -> PathMTUSearch {
         PathMTUSearch(
-            base: limits.datagramSize, maximum: limits.maximumProbedDatagramSize,
+            base: limits.datagramSize, minimum: limits.minimumDatagramSize, maximum: limits.maximumProbedDatagramSize,
             attempts: limits.pathMTUProbeAttempts, precision: limits.pathMTUPrecision,
             raiseInterval: limits.pathMTURaiseInterval, candidates: limits.pathMTUCandidates)
     }

@@ -107,6 +107,11 @@ public struct TransportConfiguration: Sendable {
     /// larger one crosses, and the size it falls back to when larger ones stop arriving. 1,400
     /// fits the common 1,500-byte MTU under IPv6 and UDP headers with room for tunnels.
     public var maximumDatagramSize = 1400
+    /// The datagram size a session falls back to when even ``maximumDatagramSize`` stops
+    /// arriving (RFC 8899 MIN_PLPMTU), as through a tunnel narrower than that: senders set
+    /// don't-fragment, so the kernel no longer splits such datagrams. 1,200 is QUIC's minimum
+    /// and fits IPv6's 1,280-byte minimum MTU under headers. At least 512.
+    public var minimumDatagramSize = 1200
     /// The largest datagram path MTU discovery tries (RFC 8899 MAX_PLPMTU); at or below
     /// ``maximumDatagramSize`` discovery is off. 16 KiB: on loopback (MTU 64 KiB) one stream
     /// then pays its per-packet costs (system calls, acknowledgements, bookkeeping) a tenth as
