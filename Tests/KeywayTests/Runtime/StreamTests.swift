@@ -69,7 +69,9 @@ struct StreamTests {
             var configuration = Support.configuration()
             configuration.transport.peerPolicy = .only([allowed.publicKey])
             let listener = try await bag.start(configuration)
-            _ = await listener.incomingStreams()
+            // Held (not discarded): a node with no consumer of incoming streams resets them, and
+            // that reset could reach the friend before its write below.
+            let incoming = await listener.incomingStreams()
             let stranger = try await bag.start(Support.configuration())
             await #expect(throws: KeywayStreamError.self) {
                 _ = try await stranger.connect(to: listener.publicKey, at: [listener.localEndpoint], timeout: .milliseconds(1500))
@@ -77,7 +79,10 @@ struct StreamTests {
             #expect(try await listener.transportStatistics().droppedRefused >= 1)
             let friend = try await bag.start(Support.configuration(keyPair: allowed))
             let stream = try await friend.connect(to: listener.publicKey, at: [listener.localEndpoint])
-            try await stream.write(Array("hello".utf8))
+            try await Self.send(Array("hello".utf8), on: stream)
+            var iterator = incoming.makeAsyncIterator()
+            let accepted = try #require(await iterator.next())
+            #expect(try await Self.receiveAll(accepted) == Array("hello".utf8))
         }
     }
 
