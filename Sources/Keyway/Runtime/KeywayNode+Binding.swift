@@ -42,9 +42,9 @@ extension KeywayNode {
         let seed = SecureRandom.uint64()
         let enginePromise = eventLoop.makePromise(of: NIOLoopBound<NodeEngine>.self)
         let vectorCount = max(1, configuration.datagramsPerRead)
-        // Each read slot holds the longest datagram either layer accepts: KRPC's, or the
-        // largest size path MTU discovery may prove (a longer one would arrive truncated).
-        let slotSize = max(configuration.maximumDatagramSize, configuration.transport.maximumProbedDatagramSize)
+        // Read slots start at KRPC's size; the engine grows them for transport datagrams when
+        // the first transport packet arrives (NodeEngine.growReadSlotsForTransport).
+        let slotSize = configuration.maximumDatagramSize
         var bootstrap = DatagramBootstrap(group: eventLoop)
             .channelOption(.maxMessagesPerRead, value: UInt(max(1, configuration.readsPerWakeUp)))
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: slotSize * vectorCount))

@@ -44,8 +44,9 @@ public struct KeywayNodeConfiguration: Sendable {
     public var maximumDatagramSize = 2048
     /// Datagrams read with one system call (`recvmmsg` on Linux; one at a time elsewhere). A
     /// busy node then pays one system call per batch instead of one per datagram; the receive
-    /// buffer holds this many slots (16 × 16 KiB = 256 KiB, of which only what datagrams fill
-    /// is ever touched).
+    /// buffer holds this many slots of ``maximumDatagramSize`` (16 × 2 KiB = 32 KiB), grown to
+    /// ``TransportConfiguration/maximumProbedDatagramSize`` (16 × 16 KiB) at the first
+    /// transport packet.
     public var datagramsPerRead = 16
     /// The socket's receive and send buffer sizes asked of the kernel (`SO_RCVBUF`,
     /// `SO_SNDBUF`), which caps them at `net.core.rmem_max` and `wmem_max`; `nil` keeps the

@@ -34,6 +34,9 @@ final class NodeEngine: ChannelInboundHandler {
     var unsendable = 0
     /// The channel's allocator, kept so that a send does not go through the channel for it.
     private var allocator = ByteBufferAllocator()
+    /// Whether the socket's read slots were grown for transport datagrams (see
+    /// ``growReadSlotsForTransport(_:)``).
+    private var transportReadSlots = false
     /// The source of the datagram read last, as the core sees it and as NIO gave it: most
     /// datagrams the core sends are answers to it, and reusing NIO's address saves building one.
     private var lastSource: (endpoint: Endpoint, address: SocketAddress)?
@@ -100,8 +103,28 @@ final class NodeEngine: ChannelInboundHandler {
         envelope.data.withUnsafeReadableBytes { bytes in
             core.handleDatagram(bytes: bytes.assumingMemoryBound(to: UInt8.self), from: source, now: now)
         }
+        if !transportReadSlots, let first = envelope.data.readableBytesView.first, TransportSpec.packetTypes.contains(first) {
+            growReadSlotsForTransport(context)
+        }
         // The timer is re-armed and the writes flushed once per batch, in channelReadComplete.
         drainQueues()
+    }
+
+    /// The socket starts with read slots for KRPC datagrams (``KeywayNodeConfiguration/maximumDatagramSize``),
+    /// so a node that only serves the DHT keeps a small receive buffer resident. The first
+    /// transport packet (a handshake, long before any size probe of path MTU discovery can
+    /// follow it) grows every slot to ``TransportConfiguration/maximumProbedDatagramSize``, or
+    /// larger datagrams would arrive truncated.
+    private func growReadSlotsForTransport(_ context: ChannelHandlerContext) {
+        transportReadSlots = true
+        let slot = max(configuration.maximumDatagramSize, configuration.transport.maximumProbedDatagramSize)
+        guard slot > configuration.maximumDatagramSize else { return }
+        let capacity = slot * max(1, configuration.datagramsPerRead)
+        do {
+            try context.channel.syncOptions?.setOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: capacity))
+        } catch {
+            logger.warning("cannot grow the socket's read slots; large transport datagrams will be dropped", metadata: ["error": "\(error)"])
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

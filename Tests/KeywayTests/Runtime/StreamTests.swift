@@ -86,6 +86,29 @@ struct StreamTests {
         }
     }
 
+    /// Path MTU discovery on a real socket: loopback carries 16 KiB datagrams whole (don't-
+    /// fragment set, read slots grown at the first transport packet, 4 MiB buffers), so a bulk
+    /// stream travels mostly in large datagrams. With 2 KiB read slots the probes would arrive
+    /// truncated and the stream would stay near 1,400-byte datagrams.
+    @Test func onLoopbackABulkStreamTravelsInLargeDatagrams() async throws {
+        try await NodeBag.with { bag in
+            let listener = try await bag.start(Support.configuration())
+            let incoming = await listener.incomingStreams()
+            let sender = try await bag.start(Support.configuration())
+            let stream = try await sender.connect(to: listener.publicKey, at: [listener.localEndpoint])
+            let payload = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+            async let sent: Void = Self.send(payload, on: stream, piece: 256 * 1024)
+            var iterator = incoming.makeAsyncIterator()
+            let accepted = try #require(await iterator.next())
+            #expect(try await Self.receiveAll(accepted, maximumCount: 1 << 20) == payload)
+            try await sent
+            let received = try await listener.transportStatistics()
+            let average = received.bytesReceived / max(1, received.datagramsReceived)
+            #expect(average > 4096, "\(received.datagramsReceived) datagrams, \(average) bytes on average")
+            #expect(try await sender.transportStatistics().sizeProbesSent > 0)
+        }
+    }
+
     @Test func aMeshSecretKeepsOutNodesWithoutIt() async throws {
         try await NodeBag.with { bag in
             let secret = SecureBytes(Array(repeating: 7, count: 32))
