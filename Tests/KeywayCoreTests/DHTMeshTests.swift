@@ -131,6 +131,39 @@ import KeywayCrypto
         #expect(node.pollTransmit() == nil)
     }
 
+    /// A put lookup ends once the closest nodes that answered in time have answered: a query
+    /// to a slow node stalls after about a round trip and stops holding it. When the slow node
+    /// is the closest of all to the target, it must still get the item once its answer (with
+    /// its write token) arrives, or lookups from elsewhere, which converge on it, find nothing
+    /// there. With the late-put window off (`false`) it never stores the item, which shows the
+    /// scenario exercises it.
+    @Test(arguments: [true, false])
+    func aSlowNodeClosestToTheTargetStillGetsThePut(latePuts: Bool) throws {
+        var configuration = InMemoryNetwork.fastConfiguration
+        configuration.latePutWindow = latePuts ? configuration.queryTimeout : .zero
+        let count = 40
+        var network = bootstrappedMesh(count, configuration: configuration)
+        let owner = 3
+        let keyPair = network.nodes[owner].keyPair
+        let salt = Array("late".utf8)
+        let item = MutableItem.signed(by: keyPair, salt: salt, sequence: 1, encodedValue: value("late"))
+        let target = item.target
+        let closest = try #require((0..<count).filter { $0 != owner }.min { network.nodes[$0].id.distance(to: target) < network.nodes[$1].id.distance(to: target) })
+        // Its answers take 250 ms more: past the stall wait, inside the 500 ms query timeout.
+        network.extraDelay[network.endpoints[closest]] = .milliseconds(250)
+        network.with(owner) { node, now in node.putItem(item, now: now) }
+        network.run(for: .seconds(3))
+        let published = network.events[owner].contains { if case .itemPublished = $0 { return true } else { return false } }
+        #expect(published)
+        let stored = network.nodes[closest].store.item(for: target, now: network.now) != nil
+        if latePuts {
+            #expect(stored, "the closest node never got the item")
+            #expect(network.nodes[owner].statistics.latePuts >= 1)
+        } else {
+            #expect(!stored, "the closest node got the item without a late put: the scenario does not test it")
+        }
+    }
+
     /// Kademlia, section 2.5: a node that joins closer to a key than the nodes holding it must
     /// be handed the item; otherwise lookups converge on the newcomers, none of which has it,
     /// and fail until the owner's next republish (issue 4: the one failed pair of the

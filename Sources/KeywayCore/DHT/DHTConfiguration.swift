@@ -28,6 +28,15 @@ public struct DHTConfiguration: Sendable {
     /// still used. The node is only penalised when ``queryTimeout`` passes. This is what keeps a
     /// dead or moved node from adding a whole timeout to every lookup near it.
     public var lookupStallRTTMultiplier = 4.0
+    /// Within that bound, a query stalls after the smoothed RTT plus this many mean deviations
+    /// of the RTT (RFC 6298's K = 4): when round trips are steady a dead or moved contact
+    /// stops holding a lookup after little more than one round trip.
+    public var lookupStallVariationMultiplier = 4.0
+    /// How long after a put lookup ends a late answer from a node closer to the target than
+    /// the put's farthest node still gets the item (a put with one), so that a lookup ended by
+    /// stalled queries does not leave its slowest close nodes without the record. The query
+    /// timeout: no answer comes later. Zero turns it off.
+    public var latePutWindow: Duration = .seconds(2)
     /// The shortest stall wait, whatever the measured round-trip time.
     public var lookupStallMinimum: Duration = .milliseconds(100)
     /// The round-trip time assumed before any query has been answered. Stall waits of queries

@@ -73,6 +73,9 @@ public struct DHTStatistics: Sendable, Equatable {
     public var handOffPuts = 0
     /// Hand-overs skipped because ``DHTConfiguration/handOffBudgetPerInterval`` was spent.
     public var handOffsSkipped = 0
+    /// Puts sent to a node that answered a put lookup after it ended, closer than its
+    /// farthest target (``DHTConfiguration/latePutWindow``).
+    public var latePuts = 0
 
     /// All zeros.
     public init() {}

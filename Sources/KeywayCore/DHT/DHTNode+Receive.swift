@@ -150,8 +150,16 @@ extension DHTNode {
             recordFailure(of: expected, now: now)
         }
         let sample = now - query.sentAt
-        // RFC 6298: the first sample is taken as it is, later ones are averaged in.
-        smoothedRTT = rttSamples == 0 ? sample : smoothedRTT * 0.875 + sample * 0.125
+        // RFC 6298: the first sample is taken as it is (its variation as half of it), later
+        // ones are averaged in.
+        if rttSamples == 0 {
+            smoothedRTT = sample
+            rttVariation = sample / 2
+        } else {
+            let deviation = sample > smoothedRTT ? sample - smoothedRTT : smoothedRTT - sample
+            rttVariation = rttVariation * 0.75 + deviation * 0.25
+            smoothedRTT = smoothedRTT * 0.875 + sample * 0.125
+        }
         rttSamples += 1
         if rttSamples == 1 { rearmStallWaits() }
         let responder = NodeContact(id: response.id, endpoint: source)
@@ -160,7 +168,10 @@ extension DHTNode {
 
         switch query.purpose {
         case let .lookup(operation):
-            guard var lookup = lookups[operation] else { return }
+            guard var lookup = lookups[operation] else {
+                latePutAnswer(operation, response: response, from: responder, expected: query.expectedID, now: now)
+                return
+            }
             if let expected = query.expectedID, expected != response.id {
                 lookup.recordFailure(endpoint: source, timedOut: false)
             } else {

@@ -21,9 +21,14 @@ extension DHTNode {
         return true
     }
 
-    /// How long a lookup waits for an answer before the query counts as stalled.
+    /// How long a lookup waits for an answer before the query counts as stalled: a
+    /// retransmission timeout in RFC 6298's form (smoothed RTT plus four mean deviations), so
+    /// steady round trips stall a dead contact soon, but never longer than
+    /// ``DHTConfiguration/lookupStallRTTMultiplier`` smoothed RTTs, nor shorter than
+    /// ``DHTConfiguration/lookupStallMinimum``.
     var lookupStallWait: Duration {
-        max(configuration.lookupStallMinimum, smoothedRTT * configuration.lookupStallRTTMultiplier)
+        let timeout = smoothedRTT + rttVariation * configuration.lookupStallVariationMultiplier
+        return max(configuration.lookupStallMinimum, min(timeout, smoothedRTT * configuration.lookupStallRTTMultiplier))
     }
 
     /// Schedules the stall wait of the lookup query `transactionID` sent at `sentAt`, unless it
@@ -132,7 +137,34 @@ extension DHTNode {
                 }
             }
             puts[lookup.id] = operation
+            if configuration.latePutWindow > .zero {
+                let farthest = replicas.last.map { $0.node.id.distance(to: item.target) }
+                latePuts[lookup.id] = LatePut(
+                    item: item, targets: Set(replicas.map(\.node.id)), farthest: farthest, until: now + configuration.latePutWindow)
+            }
             completePutIfDone(lookup.id, now: now)
+        }
+    }
+
+    /// An answer to a query of a put lookup that has already ended. A node that answers late
+    /// (its query had stalled) and is closer to the target than the farthest node the item went
+    /// to, or joins fewer than a replication factor of them, gets the item too: otherwise a
+    /// slow node among the very closest would never store it, and lookups from elsewhere,
+    /// which converge on it, would find nothing there.
+    mutating func latePutAnswer(_ operation: OperationID, response: KRPCResponse, from responder: NodeContact, expected: NodeID?, now: Instant) {
+        guard var late = latePuts[operation] else { return }
+        guard now < late.until else {
+            latePuts.removeValue(forKey: operation)
+            return
+        }
+        guard expected == nil || expected == response.id, let token = response.token,
+              !late.targets.contains(response.id) else { return }
+        let distance = response.id.distance(to: late.item.target)
+        guard late.targets.count < configuration.replicationFactor || late.farthest.map({ distance < $0 }) ?? true else { return }
+        late.targets.insert(response.id)
+        latePuts[operation] = late
+        if sendQuery(.put(putArguments(late.item, token: token)), to: responder.endpoint, expecting: response.id, purpose: .maintenance, now: now) {
+            statistics.latePuts += 1
         }
     }
 

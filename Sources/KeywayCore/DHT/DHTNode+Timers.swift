@@ -55,6 +55,7 @@ extension DHTNode {
     /// republish our items, and rejoin through the seeds if the table has emptied.
     private mutating func maintain(now: Instant) {
         handOffBudget = configuration.handOffBudgetPerInterval
+        latePuts = latePuts.filter { $0.value.until > now }
         tokens.rotateIfDue(now: now, rng: &rng)
         store.expire(now: now)
         peers.expire(now: now)

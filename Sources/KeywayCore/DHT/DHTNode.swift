@@ -50,10 +50,15 @@ public struct DHTNode: Sendable {
     var smoothedRTT: Duration
     /// Round-trip samples taken so far.
     var rttSamples = 0
+    /// Mean deviation of the answered queries' round-trip times (RFC 6298 RTTVAR).
+    var rttVariation: Duration = .zero
     var nextOperation: UInt64 = 1
 
     var lookups: [OperationID: Lookup] = [:]
     var puts: [OperationID: PutOperation] = [:]
+    /// Put lookups that ended recently, by operation: a late answer from a closer node still
+    /// gets the item (see ``DHTConfiguration/latePutWindow``).
+    var latePuts: [OperationID: LatePut] = [:]
     var published: OrderedDictionary<NodeID, PublishedItem> = [:]
 
     var seeds: [DHTSeed] = []
@@ -202,6 +207,17 @@ public struct DHTNode: Sendable {
         var stored: Int
         var statistics: LookupStatistics
         var startedAt: Instant
+    }
+
+    /// A put lookup that ended while some of its queries were still unanswered.
+    struct LatePut: Sendable {
+        var item: MutableItem
+        /// Nodes the item was put on (or offered to).
+        var targets: Set<NodeID>
+        /// The distance of the farthest of them from the item's target.
+        var farthest: NodeID?
+        /// Late answers after this are ignored.
+        var until: Instant
     }
 
     struct PublishedItem: Sendable {

@@ -60,6 +60,8 @@ struct VirtualNetwork<Core: PollDrivenCore> {
     /// The largest datagram (UDP payload) the network carries; longer ones are dropped, as a
     /// link drops a packet with the don't-fragment bit that exceeds its MTU. `nil`: no limit.
     var pathMTU: Int?
+    /// Extra delay of every datagram sent from these endpoints (a slow or distant node).
+    var extraDelay: [Endpoint: Duration] = [:]
     /// Datagrams dropped for exceeding ``pathMTU``.
     var droppedOversize = 0
     /// The longest datagram delivered.
@@ -171,7 +173,7 @@ struct VirtualNetwork<Core: PollDrivenCore> {
                 dropped += 1
                 continue
             }
-            var delay = latency
+            var delay = latency + (extraDelay[from] ?? .zero)
             let spread = jitter.nanosecondsClamped
             if spread > 0 { delay += .nanoseconds(Int64(rng.next() % UInt64(spread))) }
             schedule(at: now + delay, .deliver(datagram, from: from))
