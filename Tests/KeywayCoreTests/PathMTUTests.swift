@@ -121,7 +121,7 @@ import KeywayCrypto
     /// each step (a step: every probe of one size sent, then acknowledged or lost).
     func steps(mtu: Int, configuration: TransportConfiguration = TransportConfiguration()) -> [Int] {
         let limits = StreamConnection.Limits(configuration)
-        var search = StreamConnection.pathMTUSearch(limits)
+        var search = limits.pathMTUSearch
         var sizes: [Int] = []
         while sizes.count < 64, let size = search.dueProbe(now: .zero) {
             var sent = 0

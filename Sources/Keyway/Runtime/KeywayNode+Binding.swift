@@ -42,12 +42,11 @@ extension KeywayNode {
         let seed = SecureRandom.uint64()
         let enginePromise = eventLoop.makePromise(of: NIOLoopBound<NodeEngine>.self)
         let vectorCount = max(1, configuration.datagramsPerRead)
-        // Read slots start at KRPC's size; the engine grows them for transport datagrams when
-        // the first transport packet arrives (NodeEngine.growReadSlotsForTransport).
-        let slotSize = configuration.maximumDatagramSize
         var bootstrap = DatagramBootstrap(group: eventLoop)
             .channelOption(.maxMessagesPerRead, value: UInt(max(1, configuration.readsPerWakeUp)))
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: slotSize * vectorCount))
+            // Read slots start at KRPC's size; the engine grows them for transport datagrams when
+            // the first transport packet arrives (NodeEngine.growReadSlotsForTransport).
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: configuration.maximumDatagramSize * vectorCount))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let engine = NodeEngine(configuration: configuration, clock: clock, seed: seed, eventLoop: channel.eventLoop)

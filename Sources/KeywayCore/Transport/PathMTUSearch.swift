@@ -127,12 +127,4 @@ struct PathMTUSearch: Sendable {
         startStep()
         resumeAt = nil
     }
-
-    /// The session moved to another path: whatever was learnt about the old one is forgotten.
-    mutating func pathChanged() {
-        current = base
-        ceiling = maximum + 1
-        startStep()
-        resumeAt = nil
-    }
 }

@@ -186,8 +186,8 @@ extension StreamConnection {
         dropSettled()
         lossTime = nil
         probeCount = 0
-        // The new path's MTU is unknown: start again from the base size.
-        pathMTU.pathChanged()
+        // The new path's MTU is unknown: start a fresh search from the base size.
+        pathMTU = limits.pathMTUSearch
         congestion = NewReno(
             datagramSize: pathMTU.current, initialPackets: limits.initialWindowPackets,
             minimumPackets: limits.minimumWindowPackets)

@@ -73,7 +73,7 @@ extension StreamConnection {
         appendAckIfPending(now: now, to: &out)
         TransportFrame.ping.encode(to: &out)
         let padding = size - Self.packetOverhead - out.count
-        if padding > 0 { out.append(contentsOf: repeatElement(TransportSpec.FrameType.padding, count: padding)) }
+        if padding > 0 { TransportFrame.padding(count: padding).encode(to: &out) }
         // Not counted in bytes in flight: probes are few (``PathMTUSearch/attempts`` per step,
         // a handful of steps per search) and must not hold data back while the window is small.
         sent.append(SentPacket(packetNumber: nextPacketNumber, sentAt: now, size: size, state: .inFlight, frames: [.sizeProbe(size: size)]))

@@ -131,23 +131,19 @@ struct StreamConnection: Sendable {
         let initialRTT: Duration
         let initialWindowPackets: Int
         let minimumWindowPackets: Int
-        let maximumProbedDatagramSize: Int
-        let minimumDatagramSize: Int
-        let pathMTUProbeAttempts: Int
-        let pathMTUPrecision: Int
-        let pathMTURaiseInterval: Duration
+        /// Path MTU discovery as a fresh session starts it (each session takes a copy).
+        let pathMTUSearch: PathMTUSearch
         let pathMTUBlackHoleProbeTimeouts: Int
-        let pathMTUCandidates: [Int]
 
         init(_ configuration: TransportConfiguration) {
             datagramSize = configuration.maximumDatagramSize
-            maximumProbedDatagramSize = min(configuration.maximumProbedDatagramSize, TransportSpec.dataHeaderLength + Noise.maxMessageLength)
-            pathMTUProbeAttempts = configuration.pathMTUProbeAttempts
-            minimumDatagramSize = max(configuration.minimumDatagramSize, StreamConnection.smallestUsableDatagram)
-            pathMTUPrecision = configuration.pathMTUPrecision
-            pathMTURaiseInterval = configuration.pathMTURaiseInterval
+            pathMTUSearch = PathMTUSearch(
+                base: configuration.maximumDatagramSize,
+                minimum: max(configuration.minimumDatagramSize, StreamConnection.smallestUsableDatagram),
+                maximum: min(configuration.maximumProbedDatagramSize, TransportSpec.dataHeaderLength + Noise.maxMessageLength),
+                attempts: configuration.pathMTUProbeAttempts, precision: configuration.pathMTUPrecision,
+                raiseInterval: configuration.pathMTURaiseInterval, candidates: configuration.pathMTUCandidates.sorted(by: >))
             pathMTUBlackHoleProbeTimeouts = max(1, configuration.pathMTUBlackHoleProbeTimeouts)
-            pathMTUCandidates = configuration.pathMTUCandidates.sorted(by: >)
             maximumAckDelay = configuration.maximumAckDelay.nanosecondsClamped
             maximumAckRanges = configuration.maximumAckRanges
             streamWindow = max(configuration.streamReceiveWindow, TransportSpec.initialStreamWindow)
@@ -172,7 +168,7 @@ struct StreamConnection: Sendable {
         congestion = NewReno(
             datagramSize: limits.datagramSize, initialPackets: limits.initialWindowPackets,
             minimumPackets: limits.minimumWindowPackets)
-        pathMTU = Self.pathMTUSearch(limits)
+        pathMTU = limits.pathMTUSearch
         if limits.sessionWindow > localMaxData {
             localMaxData = limits.sessionWindow
             needsMaxData = true
@@ -256,14 +252,6 @@ struct StreamConnection: Sendable {
     /// The smallest datagram size this layer works with: room for the header, the tag, a packet
     /// number and an ACK frame of many ranges.
     static let smallestUsableDatagram = 512
-
-    /// A fresh path MTU search under `limits`.
-    static func pathMTUSearch(_ limits: Limits) -> PathMTUSearch {
-        PathMTUSearch(
-            base: limits.datagramSize, minimum: limits.minimumDatagramSize, maximum: limits.maximumProbedDatagramSize,
-            attempts: limits.pathMTUProbeAttempts, precision: limits.pathMTUPrecision,
-            raiseInterval: limits.pathMTURaiseInterval, candidates: limits.pathMTUCandidates)
-    }
 
     func restarted(local: Ed25519.PublicKey) -> (StreamConnection, lost: [StreamID]) {
         var fresh = StreamConnection(local: local, peer: peer, limits: limits)
