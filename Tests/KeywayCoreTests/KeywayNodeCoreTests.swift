@@ -102,6 +102,18 @@ import KeywayCrypto
     @Test func activeRebindingAfterSilentMovesTakesUnderThreeSecondsAtP99() {
         var rng = SeededRandom(seed: 2026)
         var elapsed: [Duration] = []
+        /// Opens a stream from `dialler` to `mover`, writes `text` and ends it; returns whether
+        /// the text arrived within `limit`.
+        func deliver(_ text: String, from dialler: Int, to mover: Int, in network: inout Network, limit: Duration) -> Bool {
+            let target = TransportFixtures.identity(mover).publicKey
+            let mark = network.events[mover].count
+            network.with(dialler) { core, now in
+                let stream = core.openStream(to: target, now: now)
+                core.write(Array(text.utf8), to: stream, now: now)
+                core.withTransport(now: now) { $0.finish(stream, now: now) }
+            }
+            return network.run(until: { Self.received($0, node: mover, since: mark) == Array(text.utf8) }, limit: limit)
+        }
         for meshNumber in 0..<25 {
             var network = Self.mesh(16)
             var movers = Array(0..<16)
@@ -109,28 +121,15 @@ import KeywayCrypto
             for (trial, mover) in movers.prefix(4).enumerated() {
                 var dialler = Int(rng.next() % 15)
                 if dialler >= mover { dialler += 1 }
-                let target = TransportFixtures.identity(mover).publicKey
                 // A session first, so the dialler holds the old address.
-                var mark = network.events[mover].count
-                network.with(dialler) { core, now in
-                    let stream = core.openStream(to: target, now: now)
-                    core.write(Array("hello".utf8), to: stream, now: now)
-                    core.withTransport(now: now) { $0.finish(stream, now: now) }
-                }
-                let connected = network.run(until: { Self.received($0, node: mover, since: mark) == Array("hello".utf8) }, limit: .seconds(10))
+                let connected = deliver("hello", from: dialler, to: mover, in: &network, limit: .seconds(10))
                 #expect(connected, "mesh \(meshNumber), move \(trial): no session before the move")
                 network.run(for: .seconds(1))
                 // The silent move, the republish, and a write into the void.
                 network.move(mover, to: TransportFixtures.endpoint(mover + 1, port: 10_000 + UInt16(trial)))
                 let movedAt = network.now
                 Self.publish(mover, in: &network, wallClock: 2_000_000 + Int64(trial) * 1_000_000)
-                mark = network.events[mover].count
-                network.with(dialler) { core, now in
-                    let stream = core.openStream(to: target, now: now)
-                    core.write(Array("moved".utf8), to: stream, now: now)
-                    core.withTransport(now: now) { $0.finish(stream, now: now) }
-                }
-                let reached = network.run(until: { Self.received($0, node: mover, since: mark) == Array("moved".utf8) }, limit: .seconds(20))
+                let reached = deliver("moved", from: dialler, to: mover, in: &network, limit: .seconds(20))
                 #expect(reached, "mesh \(meshNumber), move \(trial): node \(dialler) never reached node \(mover)")
                 elapsed.append(network.now - movedAt)
                 network.run(for: .seconds(2))
