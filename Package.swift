@@ -64,7 +64,20 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            path: "Sources/keyway"
+            path: "Sources/keyway",
+            linkerSettings: [
+                // Release builds on Linux link the Swift runtime and libraries into the binary,
+                // as `swift build --static-swift-stdlib` does: a node then maps and relocates only
+                // the runtime code it uses instead of all of libswiftCore and FoundationEssentials,
+                // which keeps an idle node under 20 MB resident (Docs/PERFORMANCE.md, "Idle
+                // memory"). Only the `keyway` executable carries the flag, so the libraries stay
+                // usable as dependencies; debug builds (and so the tests) link dynamically.
+                .unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release)),
+                // FoundationEssentials' own static dependencies: modules compiled against the
+                // shared runtime do not name them for the linker, as `--static-swift-stdlib` would.
+                .linkedLibrary("_FoundationCShims", .when(platforms: [.linux], configuration: .release)),
+                .linkedLibrary("_FoundationCollections", .when(platforms: [.linux], configuration: .release)),
+            ]
         ),
         // Release-mode micro-benchmarks: `swift run -c release keyway-bench`.
         .executableTarget(
