@@ -1,6 +1,6 @@
 import CSodium
 
-/// BLAKE2b (`crypto_generichash`), the hash of our Noise suite and of DHT tokens.
+/// BLAKE2b (`crypto_generichash`), the hash of our Noise suite.
 public enum BLAKE2b {
     /// The output length Noise uses (`HASHLEN`), and the largest libsodium allows.
     public static let maximumOutputLength = 64

@@ -64,6 +64,19 @@ import KeywayCrypto
         }
     }
 
+    /// The SipHash-2-4 reference vectors (key 00..0f; messages 00..(n-1)) for the empty and the
+    /// 15-byte message, a truncated tag, and a key change.
+    @Test func sipHash() {
+        let key = (0..<16).map { UInt8($0) }
+        #expect(SipHash.hash([], key: key) == [UInt8](hexString: "310e0edd47db6f72"))
+        let fifteen = (0..<15).map { UInt8($0) }
+        #expect(SipHash.hash(fifteen, key: key) == [UInt8](hexString: "e545be4961ca29a1"))
+        #expect(SipHash.hash(fifteen, key: key, outputLength: 4) == [UInt8](hexString: "e545be49"))
+        var other = key
+        other[15] ^= 1
+        #expect(SipHash.hash(fifteen, key: other) != SipHash.hash(fifteen, key: key))
+    }
+
     @Test func sha1() {
         #expect(SHA1.hash(Array("abc".utf8)) == [UInt8](hexString: "a9993e364706816aba3e25717850c26c9cd0d89d"))
         #expect(SHA1.hash(parts: [Array("a".utf8), Array("bc".utf8)]) == SHA1.hash(Array("abc".utf8)))

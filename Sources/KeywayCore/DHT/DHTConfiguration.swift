@@ -68,7 +68,7 @@ public struct DHTConfiguration: Sendable {
     /// How often the secret behind write tokens changes. A token stays valid for two periods
     /// (BEP 5 recommends accepting tokens up to 10 minutes old).
     public var tokenRotationInterval: Duration = .seconds(5 * 60)
-    /// Bytes of each write token.
+    /// Bytes of each write token, 4...8 (a truncated SipHash-2-4 tag; values outside are clamped).
     public var tokenLength = 8
     /// How long a stored item lives without being put again (BEP 44 suggests at least 2 hours).
     public var itemLifetime: Duration = .seconds(2 * 60 * 60)
