@@ -68,11 +68,17 @@ let package = Package(
             linkerSettings: [
                 // Release builds on Linux link the Swift runtime and libraries into the binary,
                 // as `swift build --static-swift-stdlib` does: a node then maps and relocates only
-                // the runtime code it uses instead of all of libswiftCore and FoundationEssentials,
-                // which keeps an idle node under 20 MB resident (Docs/PERFORMANCE.md, "Idle
-                // memory"). Only the `keyway` executable carries the flag, so the libraries stay
-                // usable as dependencies; debug builds (and so the tests) link dynamically.
-                .unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release)),
+                // the runtime code it uses instead of all of libswiftCore and FoundationEssentials.
+                // `--no-export-dynamic` undoes the toolchain's `-export-dynamic` for static
+                // runtimes, which put every runtime symbol in the dynamic table and kept it alive;
+                // lld, shipped with the toolchain, links it without gold's warnings about
+                // FoundationEssentials' use of `mktemp`. Together these keep an idle node under
+                // 20 MB resident (Docs/PERFORMANCE.md, "Idle memory"). Only the `keyway`
+                // executable carries the flags, so the libraries stay usable as dependencies;
+                // debug builds (and so the tests) link dynamically.
+                .unsafeFlags(
+                    ["-static-stdlib", "-use-ld=lld", "-Xlinker", "--no-export-dynamic"],
+                    .when(platforms: [.linux], configuration: .release)),
                 // FoundationEssentials' own static dependencies: modules compiled against the
                 // shared runtime do not name them for the linker, as `--static-swift-stdlib` would.
                 .linkedLibrary("_FoundationCShims", .when(platforms: [.linux], configuration: .release)),
