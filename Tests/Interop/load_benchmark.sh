@@ -31,32 +31,8 @@ while getopts "s:w:k:K:L" opt; do
     esac
 done
 
-src="${KRPC_LOAD_SRC:-$repo/../shared/tools/krpc_load.c}"
-[ -f "$src" ] || src="/work/shared/tools/krpc_load.c"
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-    exec 3>&- 2>/dev/null || true
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-gcc -O2 -o "$tmp/krpc_load" "$src"
-
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Waits until something answers a KRPC ping on 127.0.0.1:$1 (at most 30 s).
-wait_for_ping() {
-    for _ in $(seq 60); do
-        if "$tmp/krpc_load" -q "127.0.0.1:$1" 1 ping 1 2>/dev/null | grep -q 'replies=[1-9]'; then return 0; fi
-        sleep 0.5
-    done
-    echo "nothing answers on 127.0.0.1:$1" >&2
-    return 1
-}
+# shellcheck source=krpc_load_common.sh
+source "$here/krpc_load_common.sh"
 
 declare -A rps
 run_kinds() { # name port
@@ -70,14 +46,8 @@ run_kinds() { # name port
 
 servers=()
 if [ "$libtorrent" = 1 ]; then
-    # Its stdin is a FIFO held open on fd 3: the peer exits when the script does.
-    mkfifo "$tmp/lt.in"
-    taskset -c 1 /usr/bin/python3 "$here/libtorrent_peer.py" --rate-limits-off --lifetime 600 <"$tmp/lt.in" >"$tmp/lt.out" &
-    pids+=($!)
-    exec 3>"$tmp/lt.in"
-    for _ in $(seq 100); do grep -q '"ready"' "$tmp/lt.out" 2>/dev/null && break; sleep 0.2; done
-    port="$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$tmp/lt.out" | head -1)"
-    [ -n "$port" ] || { echo "libtorrent did not start" >&2; exit 1; }
+    start_libtorrent 600
+    port="$libtorrent_port"
     wait_for_ping "$port"
     run_kinds libtorrent "$port"
     servers+=(libtorrent)

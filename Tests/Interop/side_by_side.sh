@@ -35,40 +35,14 @@ while getopts "r:s:w:E" opt; do
 done
 shift $((OPTIND - 1))
 
-src="${KRPC_LOAD_SRC:-$repo/../shared/tools/krpc_load.c}"
-[ -f "$src" ] || src="/work/shared/tools/krpc_load.c"
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-    exec 3>&- 2>/dev/null || true
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-gcc -O2 -o "$tmp/krpc_load" "$src"
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_for_ping() {
-    for _ in $(seq 60); do
-        if "$tmp/krpc_load" -q "127.0.0.1:$1" 1 ping 1 2>/dev/null | grep -q 'replies=[1-9]'; then return 0; fi
-        sleep 0.5
-    done
-    echo "nothing answers on 127.0.0.1:$1" >&2
-    return 1
-}
+# shellcheck source=krpc_load_common.sh
+source "$here/krpc_load_common.sh"
 
 declare -A port pid
 names=(libtorrent)
-mkfifo "$tmp/lt.in"
-taskset -c 1 /usr/bin/python3 "$here/libtorrent_peer.py" --rate-limits-off --lifetime 3600 <"$tmp/lt.in" >"$tmp/lt.out" &
-pids+=($!)
-pid[libtorrent]=$!
-exec 3>"$tmp/lt.in"
-for _ in $(seq 100); do grep -q '"ready"' "$tmp/lt.out" 2>/dev/null && break; sleep 0.2; done
-port[libtorrent]="$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$tmp/lt.out" | head -1)"
-[ -n "${port[libtorrent]}" ] || { echo "libtorrent did not start" >&2; exit 1; }
+start_libtorrent 3600
+pid[libtorrent]=$libtorrent_pid
+port[libtorrent]=$libtorrent_port
 for spec in "$@"; do
     name="${spec%%=*}" command="${spec#*=}"
     [ "$name" != "$spec" ] && [ -n "$name" ] || { echo "expected NAME='COMMAND', got: $spec" >&2; exit 2; }
