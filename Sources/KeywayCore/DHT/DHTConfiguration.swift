@@ -19,6 +19,17 @@ public struct DHTConfiguration: Sendable {
     /// How often the core wakes to refresh buckets, rotate tokens and expire storage.
     public var maintenanceInterval: Duration = .seconds(5)
 
+    /// When the bootstrap lookup of our own ID ends, refresh every bucket farther than our
+    /// closest neighbour's with a lookup of a random ID in its range (Kademlia's join, section
+    /// 2.3). Without it, the sibling subtrees near our own ID can stay unknown after a mass
+    /// join, and lookups for keys there end in the wrong half of the subtree. Off only to show
+    /// what it is for (`keyway-sim --no-join-refresh`).
+    public var refreshBucketsOnJoin = true
+    /// Join refreshes running at once; the rest start as these end. About log2(N/8) buckets
+    /// are refreshed per join (8 at 2,000 nodes, 17 at 1M), so two at a time finish within a
+    /// few seconds while keeping a joining node's burst to ``lookupParallelism`` x 2 queries.
+    public var joinRefreshParallelism = 2
+
     // MARK: Queries and lookups
 
     /// How long a query may go unanswered before it counts as failed.

@@ -111,6 +111,9 @@ extension DHTNode {
                     isBootstrapped = true
                     events.append(.bootstrapped(contacts: routingTable.count))
                 }
+                scheduleJoinRefresh(now: now)
+            } else {
+                joinRefreshFinished(lookup.id, now: now)
             }
         case .getItem:
             if lookup.best != nil { stats.hops = lookup.bestDepth }

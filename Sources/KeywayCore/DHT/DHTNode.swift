@@ -63,6 +63,8 @@ public struct DHTNode: Sendable {
 
     var seeds: [DHTSeed] = []
     var bootstrap = BootstrapState()
+    /// Bucket refreshes that follow a bootstrap lookup (``scheduleJoinRefresh(now:)``).
+    var joinRefresh = JoinRefreshState()
     var nextMaintenance: Instant
     var observedReports: OrderedDictionary<NodeID, Endpoint> = [:]
     /// The `seq` of the last endpoint record this node published (`-1`: none yet).
