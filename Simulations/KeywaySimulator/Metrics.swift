@@ -8,6 +8,9 @@ struct ResolveSample {
     var latency: Duration
     /// The core's hop count for it.
     var hops: Int
+    /// The hop count of the ideal model's lookup of the same key from the same node
+    /// (``IdealLookup``), for successful resolves; `nil` when the model found no holder.
+    var idealHops: Int?
     /// Queries sent plus responses received.
     var messages: Int
     /// A valid record of the right key came back.

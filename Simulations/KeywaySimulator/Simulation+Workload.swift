@@ -40,6 +40,7 @@ extension Simulation {
         case .workload:
             metrics.resolves.append(ResolveSample(
                 start: pending.started, latency: now - pending.started, hops: statistics.hops,
+                idealHops: valid ? idealHops(from: resolver, of: target, sequence: sequence) : nil,
                 messages: statistics.queries + statistics.responses,
                 success: valid, fresh: valid && sequence >= pending.expectedSequence))
         case let .probe(move):
@@ -66,6 +67,25 @@ extension Simulation {
         metrics.moves[move].probes += 1
         metrics.probeResolves += 1
         startResolve(.probe(move: Int32(move)), by: resolver, of: target)
+    }
+
+    /// The ideal model's hop count for a resolve of `target`'s record (at least `sequence`)
+    /// from `resolver`, over a membership snapshot at most ``idealSnapshotInterval`` old.
+    mutating func idealHops(from resolver: Int, of target: Int, sequence: Int64) -> Int? {
+        if ideal.takenAt.map({ now - $0 >= Simulation.idealSnapshotInterval }) ?? true {
+            var live: [(id: NodeID, node: Int32)] = []
+            live.reserveCapacity(aliveCount)
+            for index in nodes.indices where cores[index] != nil { live.append((nodes[index].id, Int32(index))) }
+            ideal.rebuild(ids: live, now: now)
+        }
+        let targetID = nodes[target].id
+        return ideal.hops(
+            from: nodes[resolver].id, target: targetID, configuration: configuration,
+            isLive: { cores[Int($0)] != nil },
+            holds: { node in
+                if case let .mutable(item)? = cores[Int(node)]?.store.item(for: targetID, now: now) { return item.sequence >= sequence }
+                return false
+            })
     }
 
     // MARK: Convergence check

@@ -63,6 +63,11 @@ public struct Simulation {
     /// Events between two progress reports.
     public var progressInterval: UInt64 = 1 << 16
 
+    /// The ideal model the hop counts are compared with (``IdealLookup``).
+    var ideal = IdealLookup()
+    /// Longest a membership snapshot of the ideal model is used before it is taken again.
+    static let idealSnapshotInterval: Duration = .seconds(5)
+
     /// How long past the check bound the run waits for the last check resolves to end.
     static let checkGrace: Duration = .seconds(60)
 

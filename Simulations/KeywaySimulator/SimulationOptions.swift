@@ -24,6 +24,10 @@ public struct SimulationOptions: Sendable, Equatable {
     /// (``DHTConfiguration/handOffStoredItems``, on in production); `--no-hand-off` turns it
     /// off to show what it is for.
     public var handOff = DHTConfiguration().handOffStoredItems
+    /// Whether a node refreshes the buckets farther than its closest neighbour when it has
+    /// joined (``DHTConfiguration/refreshBucketsOnJoin``, on in production);
+    /// `--no-join-refresh` turns it off to show what it is for.
+    public var joinRefresh = DHTConfiguration().refreshBucketsOnJoin
 
     /// Most nodes a run may have.
     public static let maximumNodes = 1_000_000
@@ -49,11 +53,12 @@ public struct SimulationOptions: Sendable, Equatable {
     }
 
     /// The DHT configuration every simulated node runs: production defaults, except
-    /// ``queryTimeout`` and ``handOff``.
+    /// ``queryTimeout``, ``handOff`` and ``joinRefresh``.
     public var dhtConfiguration: DHTConfiguration {
         var configuration = DHTConfiguration()
         configuration.queryTimeout = queryTimeout
         configuration.handOffStoredItems = handOff
+        configuration.refreshBucketsOnJoin = joinRefresh
         return configuration
     }
 
@@ -121,6 +126,7 @@ public struct SimulationOptions: Sendable, Equatable {
         add("--query-timeout", DurationText.format(queryTimeout), queryTimeout != base.queryTimeout)
         if workload.dualStack { out.append("--dual-stack") }
         if !handOff { out.append("--no-hand-off") }
+        if !joinRefresh { out.append("--no-join-refresh") }
         return out
     }
 

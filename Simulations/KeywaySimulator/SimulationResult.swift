@@ -65,6 +65,12 @@ public struct SimulationSummary: Sendable, Codable {
     public var resolveLatencyMs: Percentiles
     /// Hops of successful resolves.
     public var hops: Percentiles
+    /// Hops the ideal model (perfect routing tables, every query answered at once) needs for
+    /// the same resolves (``IdealLookup``).
+    public var idealHops: Percentiles
+    /// Per successful resolve, its hops minus the ideal model's: how far routing tables and
+    /// lookups fall short of perfect ones.
+    public var hopGap: Percentiles
     /// Mean queries sent plus responses received per resolve.
     public var messagesPerResolve: Double
     /// Time from an address change until a resolve anywhere returned the new address, ms
@@ -157,6 +163,8 @@ extension Simulation {
             resolveFreshRate: rate(measured.filter(\.fresh).count),
             resolveLatencyMs: Percentiles(measured.map { $0.latency.milliseconds }),
             hops: Percentiles(successes.map { Double($0.hops) }),
+            idealHops: Percentiles(successes.compactMap { $0.idealHops.map(Double.init) }),
+            hopGap: Percentiles(successes.compactMap { sample in sample.idealHops.map { Double(sample.hops - $0) } }),
             messagesPerResolve: measured.isEmpty ? 0 : Double(measured.reduce(0) { $0 + $1.messages }) / Double(measured.count),
             freshnessMs: Percentiles(freshness),
             moves: metrics.moves.count, movesMeasured: freshness.count, freshnessTimeouts: timeouts,

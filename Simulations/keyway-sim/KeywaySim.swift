@@ -92,6 +92,9 @@ struct KeywaySim: ParsableCommand {
     @Flag(name: .customLong("no-hand-off"), help: "Do not hand stored items over to nodes that newly appear near them (to show what it is for).")
     var noHandOff = false
 
+    @Flag(name: .customLong("no-join-refresh"), help: "Do not refresh the buckets farther than the closest neighbour after joining (to show what it is for).")
+    var noJoinRefresh = false
+
     @Flag(name: .customLong("dual-stack"), help: "Give every node an IPv6 address too, published in its record.")
     var dualStack = false
 
@@ -141,6 +144,7 @@ struct KeywaySim: ParsableCommand {
         options.workload.dualStack = dualStack
         options.queryTimeout = try duration(queryTimeout, "--query-timeout")
         options.handOff = !noHandOff
+        options.joinRefresh = !noJoinRefresh
         try options.validate()
         return options
     }
@@ -158,7 +162,14 @@ enum Main {
         let command: KeywaySim
         let options: SimulationOptions
         do {
-            command = try KeywaySim.parseAsRoot() as! KeywaySim
+            let parsed = try KeywaySim.parseAsRoot()
+            guard let simulator = parsed as? KeywaySim else {
+                // `keyway-sim help`: argument-parser's own help command, which prints and ends.
+                var other = parsed
+                try other.run()
+                exit(0)
+            }
+            command = simulator
             options = try command.simulationOptions()
         } catch let error as OptionError {
             printError("keyway-sim: \(error.message)")
