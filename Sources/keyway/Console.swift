@@ -9,13 +9,17 @@ import Darwin
 /// lines from different tasks never interleave.
 enum Console {
     /// Writes `line` and a newline to standard output.
-    static func out(_ line: String) { write(line, to: STDOUT_FILENO) }
+    static func out(_ line: String) { write(line + "\n", to: STDOUT_FILENO) }
 
     /// Writes `line` and a newline to standard error.
-    static func err(_ line: String) { write(line, to: STDERR_FILENO) }
+    static func err(_ line: String) { write(line + "\n", to: STDERR_FILENO) }
 
-    private static func write(_ line: String, to fd: Int32) {
-        let bytes = Array((line + "\n").utf8)
+    /// Writes `text` to standard error as it is, with no newline (a progress line rewritten
+    /// in place).
+    static func errPartial(_ text: String) { write(text, to: STDERR_FILENO) }
+
+    private static func write(_ text: String, to fd: Int32) {
+        let bytes = Array(text.utf8)
         bytes.withUnsafeBytes { buffer in
             guard let base = buffer.baseAddress else { return }
             var written = 0

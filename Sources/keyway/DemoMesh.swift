@@ -7,8 +7,27 @@ import Logging
 struct DemoMesh {
     /// How long any one step may take before the demo gives up on it.
     static let stepTimeout: Duration = .seconds(20)
-    /// The loopback address every node binds.
-    static let loopback = IPAddress.v4(0x7f00_0001)
+    /// The loopback address node `index` binds. On Linux every address of 127.0.0.0/8 is
+    /// local, so each node gets a /24 of its own (127.A.B.1 with A.B the index plus 256): a
+    /// mesh of thousands of nodes then looks to every per-prefix limit of the core as it would
+    /// on a real network, instead of as one host. `moved` gives the address a node moves to
+    /// (127.A.B.2). Elsewhere (macOS has only 127.0.0.1 on lo0) every node binds 127.0.0.1.
+    static func loopback(_ index: Int, moved: Bool = false) -> IPAddress {
+        #if os(Linux)
+        let prefix = UInt32(0x7f00_0000) | UInt32((index + 256) & 0xffff) << 8
+        return .v4(prefix | (moved ? 2 : 1))
+        #else
+        return .v4(0x7f00_0001)
+        #endif
+    }
+    /// What the first line calls the addresses.
+    static var addressSummary: String {
+        #if os(Linux)
+        return "127.A.B.1, a /24 each"
+        #else
+        return "127.0.0.1"
+        #endif
+    }
 
     let size: Int
     let stateDirectory: String
@@ -26,7 +45,7 @@ struct DemoMesh {
     /// Runs every step; `true` when all succeeded. Always stops every node.
     mutating func run() async -> Bool {
         let started = clock.now
-        Console.out("keyway demo: \(size) nodes on 127.0.0.1, real UDP sockets, one process")
+        Console.out("keyway demo: \(size) nodes on loopback (\(DemoMesh.addressSummary)), real UDP sockets, one process")
         do {
             try await startSeed()
             try await startOthers()
@@ -59,12 +78,22 @@ struct DemoMesh {
         let seed = DHTSeed(endpoint: nodes[0].localEndpoint, expectedID: NodeID(publicKey: nodes[0].publicKey))
         let (elapsed, joined) = try await timed { () async throws -> [KeywayNode] in
             var started = [KeywayNode]()
-            for index in 1..<size { started.append(try await start(keyPair: .generate(), index: index, seeds: [seed])) }
+            var progress = DemoProgress(step: 2, total: size - 1, what: "nodes started")
+            for index in 1..<size {
+                started.append(try await start(keyPair: .generate(), index: index, seeds: [seed]))
+                progress.advance()
+            }
+            progress.end()
             nodes += started
             return try await withThrowingTaskGroup(of: Bool.self) { group in
                 for node in started { group.addTask { try await node.waitUntilBootstrapped(timeout: DemoMesh.stepTimeout) } }
                 var all = [Bool]()
-                for try await ok in group { all.append(ok) }
+                var progress = DemoProgress(step: 2, total: started.count, what: "nodes bootstrapped")
+                for try await ok in group {
+                    all.append(ok)
+                    progress.advance()
+                }
+                progress.end()
                 return all.allSatisfy { $0 } ? started : []
             }
         }
@@ -85,7 +114,12 @@ struct DemoMesh {
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for node in nodes { group.addTask { try await node.publish().storedOn } }
                 var all = [Int]()
-                for try await stored in group { all.append(stored) }
+                var progress = DemoProgress(step: 3, total: nodes.count, what: "records published")
+                for try await stored in group {
+                    all.append(stored)
+                    progress.advance()
+                }
+                progress.end()
                 return all
             }
         }
@@ -108,7 +142,12 @@ struct DemoMesh {
                     }
                 }
                 var all = [(Bool, Duration)]()
-                for try await outcome in group { all.append(outcome) }
+                var progress = DemoProgress(step: 4, total: nodes.count, what: "keys resolved")
+                for try await outcome in group {
+                    all.append(outcome)
+                    progress.advance()
+                }
+                progress.end()
                 return all
             }
         }
@@ -130,11 +169,11 @@ struct DemoMesh {
         let oldEndpoint = moving.localEndpoint
         let (restartTime, moved) = try await timed { () async throws -> KeywayNode in
             await moving.stop()
-            var replacement = try await start(keyPair: moving.configuration.keyPair, index: index, seeds: [])
+            var replacement = try await start(keyPair: moving.configuration.keyPair, index: index, seeds: [], moved: true)
             while replacement.localEndpoint == oldEndpoint {
-                // Port 0 chose the same port again (rare): ask once more.
+                // Only 127.0.0.1 here, and port 0 chose the same port again (rare): ask once more.
                 await replacement.stop()
-                replacement = try await start(keyPair: moving.configuration.keyPair, index: index, seeds: [])
+                replacement = try await start(keyPair: moving.configuration.keyPair, index: index, seeds: [], moved: true)
             }
             return replacement
         }
@@ -167,9 +206,9 @@ struct DemoMesh {
 
     // MARK: Helpers
 
-    private func start(keyPair: Ed25519.KeyPair, index: Int, seeds: [DHTSeed]) async throws -> KeywayNode {
+    private func start(keyPair: Ed25519.KeyPair, index: Int, seeds: [DHTSeed], moved: Bool = false) async throws -> KeywayNode {
         var configuration = KeywayNodeConfiguration(keyPair: keyPair)
-        configuration.listen = Endpoint(address: DemoMesh.loopback, port: 0)
+        configuration.listen = Endpoint(address: DemoMesh.loopback(index, moved: moved), port: 0)
         configuration.seeds = seeds
         configuration.publishAutomatically = false
         configuration.contactsFile = "\(stateDirectory)/node-\(index).contacts"
