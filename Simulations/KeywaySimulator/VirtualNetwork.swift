@@ -3,16 +3,34 @@ import KeywayCore
 /// The virtual network: gives nodes addresses, knows who owns each address now, and decides
 /// each datagram's fate (loss, corruption, reordering, duplication, latency, partitions).
 ///
-/// Addresses are never reused: IPv4 `10.0.0.0/8` (plus `fd00::/64` for dual-stack nodes) in
-/// allocation order, all on port ``port``. A datagram to an address nobody holds any more (the
-/// node moved or left) is dropped on arrival, as on a real network.
+/// Addresses are never reused: IPv4 in `10.0.0.0/8` (plus IPv6 in `fd00::/16` for dual-stack
+/// nodes), all on port ``port``. Consecutive addresses fall in different prefixes, as hosts on
+/// the internet do: address number `n` is `10.A.B.H` with `A.B` the low 16 bits of `n` and
+/// `H - 1` the rest, so the first 65,536 addresses each have a /24 of their own (a million share
+/// 16 to a /24), and its IPv6 twin is `fd00:0:NNNN:NNNN::1`, a /48 of its own. The per-prefix
+/// limits of the core (one IP, /24 or /48 counted as one source) then see a simulated network
+/// as they would see a real one. A datagram to an address nobody holds any more (the node moved
+/// or left) is dropped on arrival, as on a real network.
 struct VirtualNetwork {
     /// The port every node listens on.
     static let port: UInt16 = 6881
-    private static let firstIPv4: UInt32 = 0x0A00_0001
+    private static let ipv4Network: UInt32 = 0x0A00_0000
     private static let ipv6Prefix: UInt64 = 0xFD00_0000_0000_0000
-    /// Most addresses a run may hand out (the size of `10.0.0.0/8`).
-    static let maximumAddresses = 0x00FF_FFFE
+    /// Most addresses a run may hand out (255 hosts in each of the 65,536 /24s of `10.0.0.0/8`).
+    static let maximumAddresses = 255 << 16
+
+    /// The IPv4 address of address number `number`.
+    @inline(__always)
+    static func ipv4(_ number: Int) -> UInt32 {
+        ipv4Network | UInt32(number & 0xFFFF) << 8 | UInt32((number >> 16) + 1)
+    }
+
+    /// The address number of an IPv4 address, if it is one of ours.
+    @inline(__always)
+    static func number(ipv4 address: UInt32) -> Int? {
+        guard address & 0xFF00_0000 == ipv4Network, address & 0xFF != 0 else { return nil }
+        return Int((address & 0xFF) - 1) << 16 | Int((address >> 8) & 0xFFFF)
+    }
 
     let latency: LatencyModel
     let faults: FaultOptions
@@ -42,8 +60,9 @@ struct VirtualNetwork {
         guard owners.count < VirtualNetwork.maximumAddresses else { return nil }
         let number = owners.count
         owners.append(Int32(node))
-        let primary = Endpoint(address: .v4(VirtualNetwork.firstIPv4 + UInt32(number)), port: VirtualNetwork.port)
-        let secondary = dualStack ? Endpoint(address: .v6(high: VirtualNetwork.ipv6Prefix, low: UInt64(number)), port: VirtualNetwork.port) : nil
+        let primary = Endpoint(address: .v4(VirtualNetwork.ipv4(number)), port: VirtualNetwork.port)
+        let secondary = dualStack
+            ? Endpoint(address: .v6(high: VirtualNetwork.ipv6Prefix | UInt64(number) << 16, low: 1), port: VirtualNetwork.port) : nil
         return (primary, secondary)
     }
 
@@ -66,11 +85,11 @@ struct VirtualNetwork {
         let number: Int
         switch endpoint.address {
         case let .v4(address):
-            guard address >= VirtualNetwork.firstIPv4 else { return nil }
-            number = Int(address - VirtualNetwork.firstIPv4)
+            guard let ours = VirtualNetwork.number(ipv4: address) else { return nil }
+            number = ours
         case let .v6(high, low):
-            guard high == VirtualNetwork.ipv6Prefix, low < UInt64(owners.count) else { return nil }
-            number = Int(low)
+            guard high & 0xFFFF_0000_0000_FFFF == VirtualNetwork.ipv6Prefix, low == 1 else { return nil }
+            number = Int((high >> 16) & 0xFFFF_FFFF)
         }
         return number < owners.count ? number : nil
     }
