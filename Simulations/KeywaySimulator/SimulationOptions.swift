@@ -59,6 +59,9 @@ public struct SimulationOptions: Sendable, Equatable {
         configuration.queryTimeout = queryTimeout
         configuration.handOffStoredItems = handOff
         configuration.refreshBucketsOnJoin = joinRefresh
+        // Simulated nodes sit in 10/8, a private range; the routing prefix limits are meant for
+        // the internet, which is what the simulator models, so they apply here too.
+        configuration.routingLimitsExemptLocalNetworks = false
         return configuration
     }
 

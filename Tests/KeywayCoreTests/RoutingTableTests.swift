@@ -6,7 +6,8 @@ import Testing
     let configuration = DHTConfiguration()
 
     func contact(_ id: NodeID, _ n: Int) -> NodeContact {
-        NodeContact(id: id, endpoint: Endpoint(address: .v4(0x0a00_0000 | UInt32(n)), port: 1000))
+        // A /24 of its own each, so the prefix limits do not apply.
+        NodeContact(id: id, endpoint: Endpoint(address: .v4(0x0a00_0001 | UInt32(n) << 8), port: 1000))
     }
 
     /// An ID sharing exactly `prefix` leading bits with `own` (all zero), varied by `n`.
@@ -87,7 +88,7 @@ import Testing
             if n % 2 == 1 {
                 for bit in 0..<(n % 40) where id.bit(bit) != ownID.bit(bit) { id = id.flippingBit(bit) }
             }
-            let address: IPAddress = n % 3 == 0 ? .v6(high: 0x2001_0db8 << 32, low: UInt64(n)) : .v4(0x0a00_0000 | UInt32(n))
+            let address: IPAddress = n % 3 == 0 ? .v6(high: 0x2001_0db8 << 32 | UInt64(n), low: 1) : .v4(0x0a00_0001 | UInt32(n) << 8)
             table.observe(NodeContact(id: id, endpoint: Endpoint(address: address, port: 1000)), responded: true, now: .zero)
         }
         for contact in table.allContacts.enumerated() where contact.offset % 7 == 0 {
@@ -114,8 +115,15 @@ import Testing
         let original = contact(id(prefix: 2, 1), 1)
         table.observe(original, responded: true, now: .zero)
         let moved = NodeContact(id: original.id, endpoint: Endpoint(address: .v4(0x0a09_0909), port: 1))
-        table.observe(moved, responded: false, now: .zero)
+        // An unsolicited packet from elsewhere: the known endpoint is asked whether it is still there.
+        #expect(table.observe(moved, responded: false, now: .zero) == .ping(original))
         #expect(table.contact(for: original.id)?.node.endpoint == original.endpoint)
+        // Even an answer from the other endpoint does not move a contact that still answers.
+        table.observe(moved, responded: true, now: .zero)
+        #expect(table.contact(for: original.id)?.node.endpoint == original.endpoint)
+        // Once the known endpoint has failed a query, the claim is checked, and an answer there moves it.
+        table.recordFailure(of: original.id, at: original.endpoint, now: .zero)
+        #expect(table.observe(moved, responded: false, now: .zero) == .ping(moved))
         table.observe(moved, responded: true, now: .zero)
         #expect(table.contact(for: original.id)?.node.endpoint == moved.endpoint)
     }
@@ -140,12 +148,21 @@ import Testing
     }
 }
 
+extension RoutingTable {
+    /// A failure of the contact `id` at the endpoint the table holds for it.
+    @discardableResult
+    mutating func recordFailure(of id: NodeID, now: Instant) -> NodeContact? {
+        guard let endpoint = contact(for: id)?.node.endpoint else { return nil }
+        return recordFailure(of: id, at: endpoint, now: now)
+    }
+}
+
 @Suite struct RoutingTableRecoveryTests {
     let own = NodeID(high: 0, middle: 0, low: 0)
 
     func contact(_ n: Int) -> NodeContact {
         // Prefix length 0: all in the far bucket, which cannot split once a nearer one exists.
-        NodeContact(id: NodeID(high: 1 << 63 | UInt64(n), middle: 0, low: 0), endpoint: Endpoint(address: .v4(0x0a00_0000 | UInt32(n)), port: 1000))
+        NodeContact(id: NodeID(high: 1 << 63 | UInt64(n), middle: 0, low: 0), endpoint: Endpoint(address: .v4(0x0a00_0001 | UInt32(n) << 8), port: 1000))
     }
 
     /// A bucket whose contacts all died must admit live nodes that only query us.

@@ -56,6 +56,19 @@ public enum IPAddress: Hashable, Sendable, Comparable {
         }
     }
 
+    /// A loopback address, or one of a private network that the public internet does not
+    /// route: IPv4 `10/8`, `172.16/12`, `192.168/16` (RFC 1918), `169.254/16` (link-local);
+    /// IPv6 `fc00::/7` (unique local, RFC 4193) and `fe80::/10` (link-local).
+    public var isLocalNetwork: Bool {
+        if isLoopback { return true }
+        switch self {
+        case let .v4(v):
+            return v >> 24 == 10 || v >> 20 == 0xAC1 || v >> 16 == 0xC0A8 || v >> 16 == 0xA9FE
+        case let .v6(high, _):
+            return high >> 57 == 0x7E || high >> 54 == 0x3FA
+        }
+    }
+
     /// IPv4 sorts before IPv6; within a family, numeric order.
     public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
         switch (lhs, rhs) {

@@ -19,6 +19,41 @@ public struct DHTConfiguration: Sendable {
     /// How often the core wakes to refresh buckets, rotate tokens and expire storage.
     public var maintenanceInterval: Duration = .seconds(5)
 
+    // MARK: Routing-table hygiene (Sybil and eclipse resistance)
+
+    /// Bits of an IPv4 address that make one routing prefix: contacts in one /24 are treated
+    /// as one operator (libtorrent's `restrict_routing_ips` works per IP; a /24 costs an
+    /// attacker more than one host's ports or addresses).
+    public var routingIPv4PrefixLength = 24
+    /// Bits of an IPv6 address that make one routing prefix: a /64 is one subnet, which a
+    /// single host can fill with addresses at will.
+    public var routingIPv6PrefixLength = 64
+    /// Contacts from one routing prefix a bucket holds at most. Two, so a host with two nodes
+    /// (or two pods behind one NAT) is still reachable, and one /24 can never hold a majority of
+    /// the 8 contacts a lookup step relies on.
+    public var routingContactsPerPrefixPerBucket = 2
+    /// Contacts from one routing prefix the whole table holds at most (a table holds about
+    /// 8 x log2(N/8) contacts, 60-150 in practice). Four: one prefix can hold at most half of
+    /// the 8 closest contacts we name for any target, never a majority of a neighbourhood
+    /// (libp2p's diversity filter allows 3 per table).
+    public var routingContactsPerPrefix = 4
+    /// A node that sends us a query enters the table only after it answers a ping of ours from
+    /// that endpoint (a spoofed source never can), instead of taking a free slot at once.
+    public var admitQueriersAfterPing = false
+    /// Loopback and private-network addresses (``IPAddress/isLocalNetwork``) are exempt from
+    /// the routing prefix limits: a mesh inside one host, one cluster's pod network (a /24 per
+    /// host in Kubernetes) or a LAN is one operator's, and there the limits would only cut its
+    /// own nodes out of each other's tables. On the public internet every prefix is limited.
+    /// The one-contact-per-endpoint and answer-first rules apply everywhere.
+    public var routingLimitsExemptLocalNetworks = true
+    /// Answers name only contacts that have answered a query of ours (not ones restored from
+    /// disk, named by a seed, or that only queried us), so this node never vouches for a node
+    /// it has not heard answer.
+    public var answerWithVerifiedContactsOnly = false
+    /// Candidates from one routing prefix a lookup keeps at most, so a prefix that answers with
+    /// many IDs of its own cannot take over the lookup's closest set (libp2p's diversity filter).
+    public var lookupCandidatesPerPrefix = 3
+
     /// When the bootstrap lookup of our own ID ends, refresh every bucket farther than our
     /// closest neighbour's with a lookup of a random ID in its range (Kademlia's join, section
     /// 2.3). Without it, the sibling subtrees near our own ID can stay unknown after a mass

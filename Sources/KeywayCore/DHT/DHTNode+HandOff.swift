@@ -21,9 +21,9 @@ extension DHTNode {
         return directive
     }
 
-    /// ``RoutingTable/recordFailure(of:now:)``, and a hand-over to the replacement it promotes.
-    mutating func recordFailure(of id: NodeID, now: Instant) {
-        if let promoted = routingTable.recordFailure(of: id, now: now) {
+    /// ``RoutingTable/recordFailure(of:at:now:)``, and a hand-over to the replacement it promotes.
+    mutating func recordFailure(of id: NodeID, at endpoint: Endpoint, now: Instant) {
+        if let promoted = routingTable.recordFailure(of: id, at: endpoint, now: now) {
             handOffStoredItems(to: promoted, now: now)
         }
     }

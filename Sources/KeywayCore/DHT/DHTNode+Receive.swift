@@ -47,12 +47,18 @@ extension DHTNode {
             return
         }
         if let sender = query.senderID, !readOnly {
-            let directive = observe(NodeContact(id: sender, endpoint: source), responded: false, now: now)
-            execute(directive, now: now)
+            // A querier enters the table only once it answers a ping of ours from that endpoint.
+            let querier = NodeContact(id: sender, endpoint: source)
+            if configuration.admitQueriersAfterPing {
+                execute(routingTable.observeQuerier(querier, now: now), now: now)
+            } else {
+                execute(observe(querier, responded: false, now: now), now: now)
+            }
         }
         let ipv4 = source.address.isIPv4
         func closest(_ target: NodeID) -> KRPCResponse {
-            let nodes = routingTable.closest(to: target, count: configuration.bucketSize, ipv4: ipv4)
+            // Only contacts that have answered us are vouched for to others.
+            let nodes = routingTable.closest(to: target, count: configuration.bucketSize, ipv4: ipv4, verifiedOnly: configuration.answerWithVerifiedContactsOnly)
             return KRPCResponse(id: id, nodes: ipv4 ? nodes : nil, nodes6: ipv4 ? nil : nodes)
         }
         switch query {
@@ -147,7 +153,7 @@ extension DHTNode {
                 events.append(.seedKeyMismatch(seed.endpoint))
                 return seedFinished(answered: false, now: now)
             }
-            recordFailure(of: expected, now: now)
+            recordFailure(of: expected, at: source, now: now)
         }
         let sample = now - query.sentAt
         // RFC 6298: the first sample is taken as it is (its variation as half of it), later

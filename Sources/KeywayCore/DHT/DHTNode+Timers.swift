@@ -27,7 +27,7 @@ extension DHTNode {
             }
             pending.removeValue(forKey: first.transactionID)
             statistics.queryTimeouts += 1
-            if let expected = query.expectedID { recordFailure(of: expected, now: now) }
+            if let expected = query.expectedID { recordFailure(of: expected, at: query.destination, now: now) }
             switch query.purpose {
             case let .lookup(operation):
                 lookups[operation]?.recordFailure(endpoint: query.destination, timedOut: true)

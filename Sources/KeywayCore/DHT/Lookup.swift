@@ -56,6 +56,10 @@ struct Lookup: Sendable {
     private let parallelism: Int
     private let candidateLimit: Int
     private let queryLimit: Int
+    private let candidatesPerPrefix: Int
+    private let exemptLocal: Bool
+    private let ipv4PrefixLength: Int
+    private let ipv6PrefixLength: Int
 
     init(id: OperationID, target: NodeID, purpose: Purpose, seeds: [NodeContact], now: Instant, configuration: DHTConfiguration) {
         self.id = id
@@ -66,6 +70,10 @@ struct Lookup: Sendable {
         parallelism = max(1, configuration.lookupParallelism)
         candidateLimit = max(resultCount, configuration.lookupCandidateLimit)
         queryLimit = max(1, configuration.lookupQueryLimit)
+        candidatesPerPrefix = max(1, configuration.lookupCandidatesPerPrefix)
+        exemptLocal = configuration.routingLimitsExemptLocalNetworks
+        ipv4PrefixLength = configuration.routingIPv4PrefixLength
+        ipv6PrefixLength = configuration.routingIPv6PrefixLength
         add(seeds, depth: 1)
     }
 
@@ -74,6 +82,16 @@ struct Lookup: Sendable {
         for node in nodes {
             // The same ID at another endpoint is a node that moved: worth asking there too.
             if candidates.contains(where: { $0.node.endpoint == node.endpoint }) { continue }
+            if !(exemptLocal && node.endpoint.address.isLocalNetwork) {
+                // At most a few candidates per routing prefix: one network answering with many
+                // IDs of its own cannot take over the closest set.
+                let prefix = AddressPrefix(node.endpoint.address, ipv4Bits: ipv4PrefixLength, ipv6Bits: ipv6PrefixLength)
+                var samePrefix = 0
+                for candidate in candidates where AddressPrefix(candidate.node.endpoint.address, ipv4Bits: ipv4PrefixLength, ipv6Bits: ipv6PrefixLength) == prefix {
+                    samePrefix += 1
+                }
+                if samePrefix >= candidatesPerPrefix { continue }
+            }
             let distance = node.id.distance(to: target)
             if candidates.count >= candidateLimit, let last = candidates.last, !(distance < last.distance) { continue }
             var position = candidates.count

@@ -8,6 +8,16 @@
 /// contact is pinged first (the caller sends that ping), and the newcomer waits in the bucket's
 /// replacement cache.
 ///
+/// Hygiene against Sybil and eclipse attacks (as libtorrent's `restrict_routing_ips` and
+/// libp2p's diversity filter): one contact per endpoint; at most
+/// ``DHTConfiguration/routingContactsPerPrefixPerBucket`` per /24 (IPv4) or /64 (IPv6) in a
+/// bucket and ``DHTConfiguration/routingContactsPerPrefix`` in the whole table (loopback and
+/// private networks exempt from the prefix limits when ``DHTConfiguration/routingLimitsExemptLocalNetworks``); a node that
+/// only sent us a query enters only once it answers a ping of ours from that endpoint
+/// (``observeQuerier(_:now:)``); a failure counts only against the contact at the endpoint that
+/// failed to answer; a claim of a known ID from another endpoint never displaces a contact that
+/// still answers.
+///
 /// The table is a value with no I/O: every method takes `now` and returns what the caller must do.
 public struct RoutingTable: Sendable {
     /// One contact's state.
@@ -57,6 +67,10 @@ public struct RoutingTable: Sendable {
     public let configuration: DHTConfiguration
     /// The buckets, from farthest (prefix length 0) to the one containing our own ID.
     public private(set) var buckets: [Bucket]
+    /// The ID of the live contact at each endpoint (one contact per endpoint).
+    private var idAtEndpoint: [Endpoint: NodeID] = [:]
+    /// Live contacts per routing prefix (``DHTConfiguration/routingContactsPerPrefix``).
+    private var contactsPerPrefix: [AddressPrefix: Int] = [:]
 
     /// An empty table around `ownID`.
     public init(ownID: NodeID, configuration: DHTConfiguration, now: Instant) {
@@ -82,29 +96,40 @@ public struct RoutingTable: Sendable {
         buckets[bucketIndex(for: id)].contacts.first { $0.node.id == id }
     }
 
-    /// Records that `node` was heard from: it answered a query of ours (`responded`) or sent us one.
+    /// Records that `node` was heard from: it answered a query of ours from that endpoint
+    /// (`responded`), or it is a contact we were given without an answer (restored from disk, or
+    /// named by a seed). A node that only sent us a query goes through ``observeQuerier(_:now:)``.
     ///
     /// A newcomer takes a free slot or a bad contact's slot; in a full bucket it waits in the
     /// replacement cache, and a questionable contact is pinged (the returned directive) so a dead
-    /// one is found out and replaced. A good contact is never displaced.
+    /// one is found out and replaced. A good contact is never displaced. A newcomer that would
+    /// break a prefix limit, or that has not answered and claims an endpoint another contact
+    /// holds, is ignored; one that answered from an endpoint held by another ID replaces that
+    /// contact (the endpoint answers with a new key now).
     @discardableResult
     public mutating func observe(_ node: NodeContact, responded: Bool, now: Instant) -> Directive {
         guard node.id != ownID else { return .none }
         while true {
             let index = bucketIndex(for: node.id)
             if let position = buckets[index].contacts.firstIndex(where: { $0.node.id == node.id }) {
-                var contact = buckets[index].contacts.remove(at: position)
+                var contact = buckets[index].contacts[position]
                 if contact.node.endpoint != node.endpoint {
-                    // Only an answer to our query (which we sent to that endpoint) proves the
-                    // new address; an unsolicited packet could be spoofed. So ping the claimed
-                    // address: a node that moved is re-learnt by its answer (without this, peers
-                    // keep its dead address until it goes bad and is replaced).
-                    guard responded else {
-                        buckets[index].contacts.insert(contact, at: position)
-                        return .ping(node)
+                    // The same ID at another endpoint: a node that moved, or someone claiming its
+                    // ID. Only an answer to our own query proves the new address (an unsolicited
+                    // packet could be spoofed), and a contact that still answers at its old
+                    // address is never moved: the move is taken only once the old endpoint has
+                    // failed a query. Otherwise ask the old endpoint whether it is still there.
+                    guard responded, contact.failures > 0 else {
+                        return contact.failures > 0 ? .ping(node) : .ping(contact.node)
                     }
+                    guard idAtEndpoint[node.endpoint] == nil, admitsPrefix(of: node.endpoint, into: index, replacing: contact.node.endpoint) else {
+                        return .none
+                    }
+                    unindexContact(contact.node)
                     contact.node.endpoint = node.endpoint
+                    indexContact(contact.node)
                 }
+                buckets[index].contacts.remove(at: position)
                 contact.lastSeen = now
                 if responded {
                     contact.lastResponse = now
@@ -113,11 +138,17 @@ public struct RoutingTable: Sendable {
                 buckets[index].contacts.append(contact)
                 return .none
             }
+            if let holder = idAtEndpoint[node.endpoint] {
+                // Another ID holds that endpoint. An answer from it under a new ID replaces the
+                // old one (a restart with a new key); anything less is ignored, so one socket
+                // cannot fill the table with made-up IDs.
+                guard responded else { return .none }
+                remove(holder)
+            }
             let contact = Contact(node: node, lastResponse: responded ? now : nil, lastSeen: now, failures: 0)
             if buckets[index].contacts.count < configuration.bucketSize {
-                buckets[index].contacts.append(contact)
-                buckets[index].lastChanged = now
-                removeReplacement(id: node.id, from: index)
+                guard admitsPrefix(of: node.endpoint, into: index) else { return .none }
+                insert(contact, into: index, now: now)
                 return .none
             }
             // Full: split the bucket that holds our own ID, then try again.
@@ -125,17 +156,17 @@ public struct RoutingTable: Sendable {
                 split(now: now)
                 continue
             }
-            // A full bucket: a bad contact makes room for anyone alive (a node that sent us a
-            // query is alive too; otherwise a bucket full of dead contacts would never again
-            // admit a node that only queries us, leaving a hole in the table). A questionable
-            // contact is pinged, and the newcomer waits in the replacement cache for its slot.
+            // A full bucket: a bad contact makes room for anyone alive. A questionable contact
+            // is pinged, and the newcomer waits in the replacement cache for its slot.
             if let bad = buckets[index].contacts.firstIndex(where: { $0.isBad(configuration: configuration) }) {
+                let old = buckets[index].contacts[bad].node
+                guard admitsPrefix(of: node.endpoint, into: index, replacing: old.endpoint) else { return .none }
                 buckets[index].contacts.remove(at: bad)
-                buckets[index].contacts.append(contact)
-                buckets[index].lastChanged = now
+                unindexContact(old)
+                insert(contact, into: index, now: now)
                 return .none
             }
-            addReplacement(contact, to: index)
+            if admitsPrefix(of: node.endpoint, into: index, checkingBucket: false) { addReplacement(contact, to: index) }
             if let questionable = buckets[index].contacts.first(where: { !$0.isGood(now: now, configuration: configuration) }) {
                 return .ping(questionable.node)
             }
@@ -143,29 +174,70 @@ public struct RoutingTable: Sendable {
         }
     }
 
-    /// Records that `id` left a query unanswered. A contact that becomes bad is replaced by
-    /// the freshest replacement, if there is one; that replacement is returned (it has just
-    /// entered the table).
+    /// Records a query from `node`. A contact we hold at that endpoint is marked as seen. A node
+    /// we do not hold creates no state: it is answered with a ping (the returned directive), when
+    /// the table could take it, and enters only when it answers from that endpoint (which a
+    /// spoofed source cannot do). The same ID from another endpoint is handled as in
+    /// ``observe(_:responded:now:)``: the contact that answers is kept.
+    public mutating func observeQuerier(_ node: NodeContact, now: Instant) -> Directive {
+        guard node.id != ownID else { return .none }
+        let index = bucketIndex(for: node.id)
+        if let position = buckets[index].contacts.firstIndex(where: { $0.node.id == node.id }) {
+            guard buckets[index].contacts[position].node.endpoint == node.endpoint else {
+                return observe(node, responded: false, now: now)
+            }
+            var contact = buckets[index].contacts.remove(at: position)
+            contact.lastSeen = now
+            buckets[index].contacts.append(contact)
+            return .none
+        }
+        guard idAtEndpoint[node.endpoint] == nil else { return .none }
+        // Worth a ping only if the answer could enter: a free slot, a slot that can be split,
+        // a bad contact's slot, or the replacement cache of a bucket with questionable contacts.
+        let bucket = buckets[index]
+        let couldEnter = bucket.contacts.count < configuration.bucketSize
+            || (index == buckets.count - 1 && buckets.count < NodeID.bitCount)
+            || bucket.contacts.contains { !$0.isGood(now: now, configuration: configuration) }
+        guard couldEnter, admitsPrefix(of: node.endpoint, into: index, checkingBucket: bucket.contacts.count < configuration.bucketSize) else {
+            return .none
+        }
+        return .ping(node)
+    }
+
+    /// Records that the node `id` at `endpoint` left a query unanswered. Only the contact at
+    /// that endpoint is charged: a query to an address someone merely claimed for a known ID
+    /// never counts against the contact that answers elsewhere. A contact that becomes bad is
+    /// replaced by the freshest replacement, if there is one; that replacement is returned (it
+    /// has just entered the table).
     @discardableResult
-    public mutating func recordFailure(of id: NodeID, now: Instant) -> NodeContact? {
+    public mutating func recordFailure(of id: NodeID, at endpoint: Endpoint, now: Instant) -> NodeContact? {
         let index = bucketIndex(for: id)
         guard let position = buckets[index].contacts.firstIndex(where: { $0.node.id == id }) else {
-            removeReplacement(id: id, from: index)
+            buckets[index].replacements.removeAll { $0.node.id == id && $0.node.endpoint == endpoint }
             return nil
         }
+        guard buckets[index].contacts[position].node.endpoint == endpoint else { return nil }
         buckets[index].contacts[position].failures += 1
-        guard buckets[index].contacts[position].isBad(configuration: configuration),
-              let replacement = buckets[index].replacements.popLast() else { return nil }
-        buckets[index].contacts.remove(at: position)
-        buckets[index].contacts.append(replacement)
-        buckets[index].lastChanged = now
-        return replacement.node
+        guard buckets[index].contacts[position].isBad(configuration: configuration) else { return nil }
+        while let replacement = buckets[index].replacements.popLast() {
+            // A replacement may have taken an endpoint or a prefix share since it was queued.
+            let old = buckets[index].contacts[position].node
+            guard idAtEndpoint[replacement.node.endpoint] == nil,
+                  admitsPrefix(of: replacement.node.endpoint, into: index, replacing: old.endpoint) else { continue }
+            buckets[index].contacts.remove(at: position)
+            unindexContact(old)
+            insert(replacement, into: index, now: now)
+            return replacement.node
+        }
+        return nil
     }
 
     /// Removes `id` outright (for example a seed whose key did not match).
     public mutating func remove(_ id: NodeID) {
         let index = bucketIndex(for: id)
-        buckets[index].contacts.removeAll { $0.node.id == id }
+        if let position = buckets[index].contacts.firstIndex(where: { $0.node.id == id }) {
+            unindexContact(buckets[index].contacts.remove(at: position).node)
+        }
         removeReplacement(id: id, from: index)
     }
 
@@ -180,13 +252,18 @@ public struct RoutingTable: Sendable {
     /// `c`, then buckets `c+1...` together, then `c-1`, `c-2`, ... down to 0, each strictly
     /// farther than the one before. Queries call this for every `find_node`, `get` and
     /// `get_peers` they answer.
-    public func closest(to target: NodeID, count: Int, ipv4: Bool? = nil) -> [NodeContact] {
+    ///
+    /// With `verifiedOnly`, only contacts that have answered a query of ours are given: what the
+    /// node tells others (a contact restored from disk or named by a seed is used for our own
+    /// lookups, but vouched for only once it has answered).
+    public func closest(to target: NodeID, count: Int, ipv4: Bool? = nil, verifiedOnly: Bool = false) -> [NodeContact] {
         guard count > 0 else { return [] }
         var best: [(distance: NodeID, node: NodeContact)] = []
         best.reserveCapacity(count + 1)
         func consider(_ index: Int) {
             for contact in buckets[index].contacts where !contact.isBad(configuration: configuration) {
                 if let ipv4, contact.node.endpoint.address.isIPv4 != ipv4 { continue }
+                if verifiedOnly && contact.lastResponse == nil { continue }
                 let distance = contact.node.id.distance(to: target)
                 if best.count == count, let last = best.last, !(distance < last.distance) { continue }
                 var position = best.count
@@ -245,6 +322,45 @@ public struct RoutingTable: Sendable {
         }
         buckets[last] = far
         buckets.append(near)
+    }
+
+    // MARK: Hygiene bookkeeping
+
+    /// The routing prefix of an address (/24 IPv4, /64 IPv6 by default).
+    func routingPrefix(of address: IPAddress) -> AddressPrefix {
+        AddressPrefix(address, ipv4Bits: configuration.routingIPv4PrefixLength, ipv6Bits: configuration.routingIPv6PrefixLength)
+    }
+
+    /// Whether a contact at `endpoint` may enter bucket `index` without exceeding the prefix
+    /// limits, counting the contact at `replaced` (if any) as already gone.
+    private func admitsPrefix(of endpoint: Endpoint, into index: Int, replacing replaced: Endpoint? = nil, checkingBucket: Bool = true) -> Bool {
+        if configuration.routingLimitsExemptLocalNetworks && endpoint.address.isLocalNetwork { return true }
+        let prefix = routingPrefix(of: endpoint.address)
+        let freed = replaced.map { routingPrefix(of: $0.address) == prefix } ?? false ? 1 : 0
+        if (contactsPerPrefix[prefix] ?? 0) - freed >= configuration.routingContactsPerPrefix { return false }
+        guard checkingBucket else { return true }
+        let inBucket = buckets[index].contacts.reduce(0) { $0 + (routingPrefix(of: $1.node.endpoint.address) == prefix ? 1 : 0) }
+        return inBucket - freed < configuration.routingContactsPerPrefixPerBucket
+    }
+
+    private mutating func insert(_ contact: Contact, into index: Int, now: Instant) {
+        buckets[index].contacts.append(contact)
+        buckets[index].lastChanged = now
+        removeReplacement(id: contact.node.id, from: index)
+        indexContact(contact.node)
+    }
+
+    private mutating func indexContact(_ node: NodeContact) {
+        idAtEndpoint[node.endpoint] = node.id
+        contactsPerPrefix[routingPrefix(of: node.endpoint.address), default: 0] += 1
+    }
+
+    private mutating func unindexContact(_ node: NodeContact) {
+        if idAtEndpoint[node.endpoint] == node.id { idAtEndpoint.removeValue(forKey: node.endpoint) }
+        let prefix = routingPrefix(of: node.endpoint.address)
+        if let count = contactsPerPrefix[prefix] {
+            if count <= 1 { contactsPerPrefix.removeValue(forKey: prefix) } else { contactsPerPrefix[prefix] = count - 1 }
+        }
     }
 
     private mutating func addReplacement(_ contact: Contact, to index: Int) {
