@@ -167,9 +167,24 @@ public struct DHTConfiguration: Sendable {
 
     // MARK: Address discovery (BEP 42 `ip`)
 
-    /// Distinct responders that must report the same external endpoint before it is believed.
+    /// Distinct source networks (see ``observedAddressIPv4PrefixLength``) that must report the
+    /// same external endpoint before it is believed and published. Three: one operator with one
+    /// /24 (or a host answering with many IDs, attack 5 of issue 12) holds one vote, so steering
+    /// our record takes three networks; honest nodes on a few networks agree within the first
+    /// answers of a bootstrap.
     public var observedAddressQuorum = 3
-    /// Responders' reports remembered at most (oldest dropped first).
+    /// Bits of an IPv4 source address that make one vote on the external endpoint: all of a
+    /// /24 is one voter, as it is one routing prefix (``routingIPv4PrefixLength``).
+    public var observedAddressIPv4PrefixLength = 24
+    /// Bits of an IPv6 source address that make one vote: a /64, which one host can fill with
+    /// addresses at will.
+    public var observedAddressIPv6PrefixLength = 64
+    /// Sources on loopback or a private network (``IPAddress/isLocalNetwork``) vote once per
+    /// endpoint rather than per prefix, so a mesh inside one host or LAN still learns its
+    /// external endpoint (as ``routingLimitsExemptLocalNetworks`` does for the routing table).
+    public var observedAddressVotesExemptLocalNetworks = true
+    /// Voters whose reports are remembered at most (the one heard from longest ago is dropped
+    /// first).
     public var observedAddressReportLimit = 32
 
     // MARK: Identity on the wire

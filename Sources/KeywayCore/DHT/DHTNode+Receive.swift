@@ -170,7 +170,10 @@ extension DHTNode {
         if rttSamples == 1 { rearmStallWaits() }
         let responder = NodeContact(id: response.id, endpoint: source)
         execute(observe(responder, responded: true, now: now), now: now)
-        if let observed = message.observedEndpoint { recordObservedEndpoint(observed, reportedBy: response.id) }
+        // Only the node we asked, answering from where we asked it, votes on our address.
+        if let observed = message.observedEndpoint, query.expectedID == nil || query.expectedID == response.id {
+            recordObservedEndpoint(observed, reportedFrom: source)
+        }
 
         switch query.purpose {
         case let .lookup(operation):
@@ -275,16 +278,11 @@ extension DHTNode {
         }
     }
 
-    /// BEP 42: believe an external endpoint once a quorum of distinct responders reports it.
-    private mutating func recordObservedEndpoint(_ endpoint: Endpoint, reportedBy reporter: NodeID) {
-        observedReports.removeValue(forKey: reporter)
-        observedReports[reporter] = endpoint
-        if observedReports.count > configuration.observedAddressReportLimit { observedReports.removeFirst() }
-        guard endpoint != externalEndpoint else { return }
-        let votes = observedReports.values.reduce(0) { $0 + ($1 == endpoint ? 1 : 0) }
-        if votes >= configuration.observedAddressQuorum {
-            externalEndpoint = endpoint
-            events.append(.externalEndpointChanged(endpoint))
-        }
+    /// BEP 42: believe an external endpoint once a quorum of distinct source networks reports
+    /// it (``ObservedAddressVotes``).
+    private mutating func recordObservedEndpoint(_ endpoint: Endpoint, reportedFrom source: Endpoint) {
+        guard let believed = observedVotes.record(endpoint, from: source, current: externalEndpoint) else { return }
+        externalEndpoint = believed
+        events.append(.externalEndpointChanged(believed))
     }
 }

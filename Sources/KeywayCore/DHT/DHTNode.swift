@@ -66,7 +66,8 @@ public struct DHTNode: Sendable {
     /// Bucket refreshes that follow a bootstrap lookup (``scheduleJoinRefresh(now:)``).
     var joinRefresh = JoinRefreshState()
     var nextMaintenance: Instant
-    var observedReports: OrderedDictionary<NodeID, Endpoint> = [:]
+    /// Votes on our external endpoint (BEP 42 `ip`), one per source network.
+    var observedVotes: ObservedAddressVotes
     /// The `seq` of the last endpoint record this node published (`-1`: none yet).
     var lastRecordSequence: Int64 = -1
     /// Hand-overs still allowed in this maintenance interval (``DHTConfiguration/handOffBudgetPerInterval``).
@@ -88,6 +89,7 @@ public struct DHTNode: Sendable {
         self.nextMaintenance = now + configuration.maintenanceInterval
         self.smoothedRTT = configuration.initialRoundTripEstimate
         self.handOffBudget = configuration.handOffBudgetPerInterval
+        self.observedVotes = ObservedAddressVotes(configuration: configuration)
     }
 
     // MARK: Polling
