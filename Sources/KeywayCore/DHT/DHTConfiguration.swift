@@ -157,13 +157,33 @@ public struct DHTConfiguration: Sendable {
 
     // MARK: Flood protection
 
-    /// Queries per second one source endpoint may send before the excess is dropped unanswered
-    /// (0 turns limiting off, e.g. for a load benchmark). A busy honest peer sends a few per second.
+    /// Queries per second one source (a prefix, see ``rateLimitIPv4PrefixLength``) may send
+    /// before the excess is dropped unanswered (0 turns limiting off, the egress budget with it,
+    /// e.g. for a load benchmark). A busy honest peer sends a few per second.
     public var inboundQueryRatePerSource: Double = 100
     /// Queries one source may send in a burst above that rate.
     public var inboundQueryBurstPerSource: Double = 200
-    /// Source endpoints tracked by the rate limiter at most (bounds its memory).
+    /// Sources tracked by the rate limiter at most (bounds its memory); beyond it the source
+    /// heard from longest ago is forgotten, so a full table never refuses a newcomer.
     public var rateLimitedSourceLimit = 4096
+    /// Bits of an IPv4 address that make one rate-limited source: a /24, never a port, so one
+    /// host's many sockets (attack 8 of issue 12) or addresses share one budget.
+    public var rateLimitIPv4PrefixLength = 24
+    /// Bits of an IPv6 address that make one rate-limited source: a /48, the usual end-site
+    /// allocation, which one customer can fill with addresses at will.
+    public var rateLimitIPv6PrefixLength = 48
+    /// Sources on loopback or a private network (``IPAddress/isLocalNetwork``) are limited per
+    /// endpoint instead of per prefix, so many nodes on one host or LAN (one operator's mesh)
+    /// each keep their budget, as ``routingLimitsExemptLocalNetworks`` does for the table. There
+    /// a host can dodge the per-source limit by opening ports; the egress budget still bounds it.
+    public var rateLimitLocalSourcesPerEndpoint = true
+    /// Bytes per second of answers this node sends at most, whoever asks (libtorrent's
+    /// `dht_upload_rate_limit`, whose default is 8,000; a keyway seed answers whole meshes
+    /// joining, so 1 MiB/s). Bounds upload under a flood from many prefixes and what the node
+    /// can be made to reflect; 0 turns it off.
+    public var egressBytesPerSecond = 1 << 20
+    /// Bytes of answers sent in a burst above ``egressBytesPerSecond``: one second's worth.
+    public var egressBurstBytes = 1 << 20
 
     // MARK: Address discovery (BEP 42 `ip`)
 

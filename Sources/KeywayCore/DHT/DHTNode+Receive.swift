@@ -20,8 +20,14 @@ extension DHTNode {
             message = try KRPCMessage.decode(datagram)
         } catch {
             statistics.datagramsDropped += 1
-            if case let .malformed(transactionID, isQuery, reason) = error, isQuery {
-                reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.protocolError, message: reason)), to: source)
+            if case let .malformed(transactionID, isQuery, reason) = error, isQuery,
+               !source.address.isUnspecified, source.port != 0 {
+                // A malformed query costs its source a token like any other.
+                guard rateLimiter.admit(source, now: now) else {
+                    statistics.queriesRateLimited += 1
+                    return
+                }
+                reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.protocolError, message: reason)), to: source, now: now)
             }
             return
         }
@@ -63,22 +69,22 @@ extension DHTNode {
         }
         switch query {
         case .ping:
-            reply(transactionID, .response(KRPCResponse(id: id)), to: source)
+            reply(transactionID, .response(KRPCResponse(id: id)), to: source, now: now)
         case let .findNode(_, target):
-            reply(transactionID, .response(closest(target)), to: source)
+            reply(transactionID, .response(closest(target)), to: source, now: now)
         case let .getPeers(_, infoHash):
             var response = closest(infoHash)
             response.token = tokens.token(for: source.address)
             let found = peers.peers(for: infoHash, now: now)
             if !found.isEmpty { response.values = found }
-            reply(transactionID, .response(response), to: source)
+            reply(transactionID, .response(response), to: source, now: now)
         case let .announcePeer(_, infoHash, port, impliedPort, token):
             guard tokens.isValid(token, for: source.address) else {
-                return reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.protocolError, message: "bad token")), to: source)
+                return reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.protocolError, message: "bad token")), to: source, now: now)
             }
             let peer = Endpoint(address: source.address, port: impliedPort ? source.port : port)
             peers.announce(peer, for: infoHash, now: now)
-            reply(transactionID, .response(KRPCResponse(id: id)), to: source)
+            reply(transactionID, .response(KRPCResponse(id: id)), to: source, now: now)
         case let .get(_, target, sequence):
             var response = closest(target)
             response.token = tokens.token(for: source.address)
@@ -95,13 +101,13 @@ extension DHTNode {
             case nil:
                 break
             }
-            reply(transactionID, .response(response), to: source)
+            reply(transactionID, .response(response), to: source, now: now)
         case let .put(put):
             let body = handlePut(put, from: source, now: now)
-            reply(transactionID, body, to: source)
+            reply(transactionID, body, to: source, now: now)
         case let .unknown(method, _):
             let name = String(decoding: method.prefix(32), as: UTF8.self)
-            reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.methodUnknown, message: "method unknown: \(name)")), to: source)
+            reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.methodUnknown, message: "method unknown: \(name)")), to: source, now: now)
         }
     }
 

@@ -50,10 +50,15 @@ extension DHTNode {
         }
     }
 
-    /// Queues a reply to a query.
-    mutating func reply(_ transactionID: [UInt8], _ body: KRPCMessage.Body, to endpoint: Endpoint) {
+    /// Queues a reply to a query, if it fits the egress budget.
+    mutating func reply(_ transactionID: [UInt8], _ body: KRPCMessage.Body, to endpoint: Endpoint, now: Instant) {
         let message = KRPCMessage(transactionID: transactionID, body: body, clientVersion: configuration.clientVersion, observedEndpoint: endpoint)
-        outgoing.append(Datagram(endpoint: endpoint, payload: message.encoded()))
+        let payload = message.encoded()
+        guard egressBudget.spend(payload.count, now: now) else {
+            statistics.repliesOverEgressBudget += 1
+            return
+        }
+        outgoing.append(Datagram(endpoint: endpoint, payload: payload))
         statistics.queriesAnswered += 1
     }
 

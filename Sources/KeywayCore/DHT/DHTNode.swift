@@ -38,6 +38,8 @@ public struct DHTNode: Sendable {
     var tokens: WriteTokens
     var peers: PeerStore
     var rateLimiter: QueryRateLimiter
+    /// The upload budget of answers (``DHTConfiguration/egressBytesPerSecond``).
+    var egressBudget: EgressBudget
     var outgoing = Deque<Datagram>()
     var events = Deque<DHTEvent>()
 
@@ -86,6 +88,7 @@ public struct DHTNode: Sendable {
         self.store = ItemStore(ownID: id, configuration: configuration)
         self.peers = PeerStore(configuration: configuration)
         self.rateLimiter = QueryRateLimiter(configuration: configuration)
+        self.egressBudget = EgressBudget(configuration: configuration, now: now)
         self.nextMaintenance = now + configuration.maintenanceInterval
         self.smoothedRTT = configuration.initialRoundTripEstimate
         self.handOffBudget = configuration.handOffBudgetPerInterval
