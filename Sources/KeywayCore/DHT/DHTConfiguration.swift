@@ -118,14 +118,27 @@ public struct DHTConfiguration: Sendable {
     public var tokenLength = 8
     /// How long a stored item lives without being put again (BEP 44 suggests at least 2 hours).
     public var itemLifetime: Duration = .seconds(2 * 60 * 60)
-    /// Items this node stores for others at most.
+    /// Items this node stores for others at most. When full, a put still succeeds: the source
+    /// prefix holding the most items loses its oldest one (see ``ItemStore``).
     public var maximumStoredItems = 16_384
+    /// Items first stored by one source prefix held at most; beyond it that prefix's oldest item
+    /// gives way. 256: a /24 can hold 1/64 of the store, so filling it takes 64 prefixes, while a
+    /// NAT or a cloud /24 of honest publishers keeps room for 256 records here (a node holds
+    /// only the items whose targets fall near its ID, about 8 x items / nodes of them).
+    public var maximumStoredItemsPerPrefix = 256
+    /// Bits of an IPv4 source address that make one storage prefix (a /24).
+    public var storageIPv4PrefixLength = 24
+    /// Bits of an IPv6 source address that make one storage prefix (a /48).
+    public var storageIPv6PrefixLength = 48
     /// Bytes of values this node stores for others at most.
     public var maximumStoredBytes = 16 << 20
     /// `announce_peer` info-hashes remembered at most.
     public var maximumPeerInfoHashes = 1024
     /// Peers remembered per info-hash at most.
     public var maximumPeersPerInfoHash = 64
+    /// Peers of one info-hash one IP address holds at most (its oldest gives way): one host
+    /// announcing from 64 ports must not take every slot. Four: a few clients behind one NAT.
+    public var maximumPeersPerInfoHashPerAddress = 4
     /// How long an announced peer is remembered (BEP 5 peers re-announce every 30 minutes).
     public var peerLifetime: Duration = .seconds(30 * 60)
 

@@ -117,7 +117,7 @@ extension DHTNode {
             return failure(DHTSpec.ErrorCode.protocolError, "bad token")
         }
         guard let key = put.publicKey else {
-            if let error = store.putImmutable(encodedValue: put.encodedValue, now: now) { return .error(error) }
+            if let error = store.putImmutable(encodedValue: put.encodedValue, from: source.address, now: now) { return .error(error) }
             return .response(KRPCResponse(id: id))
         }
         guard let publicKey = try? Ed25519.PublicKey(bytes: key) else {
@@ -130,7 +130,7 @@ extension DHTNode {
             return failure(DHTSpec.ErrorCode.invalidSignature, "sig must be 64 bytes")
         }
         let item = MutableItem(publicKey: publicKey, salt: put.salt ?? [], sequence: sequence, encodedValue: put.encodedValue, signature: signature)
-        if let error = store.put(item, cas: put.cas, now: now) {
+        if let error = store.put(item, cas: put.cas, from: source.address, now: now) {
             if error.code == DHTSpec.ErrorCode.invalidSignature { statistics.invalidSignatures += 1 }
             return .error(error)
         }
