@@ -198,6 +198,20 @@ public struct DHTConfiguration: Sendable {
     /// Bytes of answers sent in a burst above ``egressBytesPerSecond``: one second's worth.
     public var egressBurstBytes = 1 << 20
 
+    /// Answers to a source that has not proved it receives what we send (it never answered a
+    /// query of ours from that endpoint, nor presented a valid write token) are at most this many times the size of its query:
+    /// a spoofed query cannot make this node reflect more than that at a victim (attack 9 of
+    /// issue 12: a `get` of a 1,000-byte item gave 14x). Three, as QUIC allows before address
+    /// validation (RFC 9000 §8.1); a find_node answer with 8 IPv4 nodes is about 3.1x its query, so
+    /// an unverified querier gets 7. Over it, nodes are trimmed first, then the value is left out. 0 turns the limit off.
+    public var maximumAmplification = 3.0
+    /// Sources on loopback or a private network count as verified for the amplification
+    /// limit: spoofing there needs a foothold inside one operator's network.
+    public var amplificationLimitExemptLocalNetworks = true
+    /// Addresses remembered as verified because they presented a valid write token (an `put`
+    /// or `announce_peer`), the least recent dropped first.
+    public var verifiedAddressLimit = 4096
+
     // MARK: Address discovery (BEP 42 `ip`)
 
     /// Distinct source networks (see ``observedAddressIPv4PrefixLength``) that must report the

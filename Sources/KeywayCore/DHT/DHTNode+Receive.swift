@@ -33,7 +33,7 @@ extension DHTNode {
         }
         switch message.body {
         case let .query(query):
-            handleQuery(query, transactionID: message.transactionID, readOnly: message.readOnly, from: source, now: now)
+            handleQuery(query, transactionID: message.transactionID, readOnly: message.readOnly, requestBytes: datagram.count, from: source, now: now)
         case let .response(response):
             handleResponse(response, message: message, from: source, now: now)
         case let .error(error):
@@ -43,7 +43,7 @@ extension DHTNode {
 
     // MARK: Queries
 
-    private mutating func handleQuery(_ query: KRPCQuery, transactionID: [UInt8], readOnly: Bool, from source: Endpoint, now: Instant) {
+    private mutating func handleQuery(_ query: KRPCQuery, transactionID: [UInt8], readOnly: Bool, requestBytes: Int, from source: Endpoint, now: Instant) {
         guard !source.address.isUnspecified, source.port != 0 else {
             statistics.datagramsDropped += 1
             return
@@ -71,17 +71,18 @@ extension DHTNode {
         case .ping:
             reply(transactionID, .response(KRPCResponse(id: id)), to: source, now: now)
         case let .findNode(_, target):
-            reply(transactionID, .response(closest(target)), to: source, now: now)
+            replyWithinAmplificationLimit(transactionID, closest(target), to: source, requestBytes: requestBytes, now: now)
         case let .getPeers(_, infoHash):
             var response = closest(infoHash)
             response.token = tokens.token(for: source.address)
             let found = peers.peers(for: infoHash, now: now)
             if !found.isEmpty { response.values = found }
-            reply(transactionID, .response(response), to: source, now: now)
+            replyWithinAmplificationLimit(transactionID, response, to: source, requestBytes: requestBytes, now: now)
         case let .announcePeer(_, infoHash, port, impliedPort, token):
             guard tokens.isValid(token, for: source.address) else {
                 return reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.protocolError, message: "bad token")), to: source, now: now)
             }
+            recordVerifiedAddress(source.address)
             let peer = Endpoint(address: source.address, port: impliedPort ? source.port : port)
             peers.announce(peer, for: infoHash, now: now)
             reply(transactionID, .response(KRPCResponse(id: id)), to: source, now: now)
@@ -101,7 +102,7 @@ extension DHTNode {
             case nil:
                 break
             }
-            reply(transactionID, .response(response), to: source, now: now)
+            replyWithinAmplificationLimit(transactionID, response, to: source, requestBytes: requestBytes, now: now)
         case let .put(put):
             let body = handlePut(put, from: source, now: now)
             reply(transactionID, body, to: source, now: now)
@@ -116,6 +117,7 @@ extension DHTNode {
         guard tokens.isValid(put.token, for: source.address) else {
             return failure(DHTSpec.ErrorCode.protocolError, "bad token")
         }
+        recordVerifiedAddress(source.address)
         guard let key = put.publicKey else {
             if let error = store.putImmutable(encodedValue: put.encodedValue, from: source.address, now: now) { return .error(error) }
             return .response(KRPCResponse(id: id))

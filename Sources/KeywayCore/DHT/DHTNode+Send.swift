@@ -53,7 +53,11 @@ extension DHTNode {
     /// Queues a reply to a query, if it fits the egress budget.
     mutating func reply(_ transactionID: [UInt8], _ body: KRPCMessage.Body, to endpoint: Endpoint, now: Instant) {
         let message = KRPCMessage(transactionID: transactionID, body: body, clientVersion: configuration.clientVersion, observedEndpoint: endpoint)
-        let payload = message.encoded()
+        send(answer: message.encoded(), to: endpoint, now: now)
+    }
+
+    /// Queues an encoded answer, if it fits the egress budget.
+    mutating func send(answer payload: [UInt8], to endpoint: Endpoint, now: Instant) {
         guard egressBudget.spend(payload.count, now: now) else {
             statistics.repliesOverEgressBudget += 1
             return

@@ -40,6 +40,8 @@ public struct DHTNode: Sendable {
     var rateLimiter: QueryRateLimiter
     /// The upload budget of answers (``DHTConfiguration/egressBytesPerSecond``).
     var egressBudget: EgressBudget
+    /// Addresses that presented a valid write token, least recent first (``DHTConfiguration/verifiedAddressLimit``).
+    var verifiedAddresses = OrderedSet<IPAddress>()
     var outgoing = Deque<Datagram>()
     var events = Deque<DHTEvent>()
 
