@@ -1,3 +1,5 @@
+import KeywayCrypto
+
 /// Every tunable limit of the DHT core, with the reason for its default.
 ///
 /// These are implementation choices; the constants the specifications fix live in ``DHTSpec``.
@@ -101,6 +103,11 @@ public struct DHTConfiguration: Sendable {
     /// Queries the node keeps outstanding at once; new ones wait for a slot beyond this
     /// (bounds memory and the burst a node can emit).
     public var maximumPendingQueries = 512
+    /// Of those, slots only lookups, seed queries and puts may take: maintenance pings, repair
+    /// puts and hand-overs (which peers can provoke, e.g. by claiming IDs or joining near
+    /// stored items) hold at most the rest, so they can never stall resolves and publishes.
+    /// A quarter: 128, over 40 lookups' worth of queries in flight at once.
+    public var pendingQueriesReservedForLookups = 128
 
     // MARK: Bootstrap
 
@@ -242,6 +249,15 @@ public struct DHTConfiguration: Sendable {
     /// tables. For short-lived clients (a one-shot `keyway resolve`): otherwise each one leaves
     /// a dead contact behind that slows other nodes' lookups by a query timeout.
     public var readOnly = false
+
+    // MARK: Randomness
+
+    /// The key of the core's generator (``KeyedRandom``): transaction IDs, write-token secrets
+    /// and refresh targets derive from it. A real node MUST set it to 32 secret random bytes
+    /// (the runtime takes them from libsodium's `randombytes_buf`); when `nil`, the 64-bit seed
+    /// given to ``DHTNode/init(keyPair:configuration:seed:now:)`` is used (simulations, tests).
+    /// ``DHTNode`` does not keep it in its copy of the configuration.
+    public var randomSeed: SecureBytes?
 
     /// The defaults above.
     public init() {}

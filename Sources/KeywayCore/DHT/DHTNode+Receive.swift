@@ -146,8 +146,7 @@ extension DHTNode {
         guard transactionID.count == 2 else { return nil }
         let key = UInt16(transactionID[0]) << 8 | UInt16(transactionID[1])
         guard let query = pending[key], query.destination == source else { return nil }
-        pending.removeValue(forKey: key)
-        return query
+        return removePending(key)
     }
 
     private mutating func handleResponse(_ response: KRPCResponse, message: KRPCMessage, from source: Endpoint, now: Instant) {
