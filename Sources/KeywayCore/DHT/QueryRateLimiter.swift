@@ -34,10 +34,16 @@ public struct QueryRateLimiter: Sendable {
         var stamp: UInt64
     }
 
+    /// One use of a source, as remembered in ``recency``.
+    private struct Use: Sendable {
+        var source: Source
+        var stamp: UInt64
+    }
+
     private var buckets: [Source: Bucket] = [:]
     /// Sources in order of use, oldest first, with the stamp of that use; entries whose stamp
     /// is no longer their bucket's are stale and skipped (an LRU list in amortised O(1)).
-    private var recency = Deque<(source: Source, stamp: UInt64)>()
+    private var recency = Deque<Use>()
     private var nextStamp: UInt64 = 0
     private let rate: Double
     private let burst: Double
@@ -73,7 +79,7 @@ public struct QueryRateLimiter: Sendable {
         guard rate > 0 else { return true }
         let source = source(of: endpoint)
         nextStamp += 1
-        recency.append((source, nextStamp))
+        recency.append(Use(source: source, stamp: nextStamp))
         if var bucket = buckets[source] {
             bucket.tokens = min(burst, bucket.tokens + rate * max(0, (now - bucket.updated).secondsDouble))
             bucket.updated = now
