@@ -50,7 +50,7 @@ import KeywayCrypto
         #expect(store.byteCount == 0)
     }
 
-    @Test func staysWithinItsBoundsPreferringCloseTargets() {
+    @Test func staysWithinItsBoundsNeverRefusingAPut() {
         var configuration = DHTConfiguration()
         configuration.maximumStoredItems = 4
         let own = NodeID(high: 0, middle: 0, low: 0)
@@ -58,15 +58,13 @@ import KeywayCrypto
         var accepted = 0
         for n in 0..<40 {
             let salt = Array("salt\(n)".utf8)
-            if store.put(item(1, "v", salt: salt), cas: nil, now: .zero) == nil { accepted += 1 }
+            if store.put(item(1, "v", salt: salt), cas: nil, from: .v4(0xc612_0101), now: .zero + .seconds(n)) == nil { accepted += 1 }
             #expect(store.count <= 4)
         }
         #expect(store.count == 4)
-        #expect(accepted >= 4)
-        // The 4 held are the 4 closest of all 40 targets.
-        let targets = (0..<40).map { item(1, "v", salt: Array("salt\($0)".utf8)).target }
-        let closest = targets.sorted { $0.distance(to: own) < $1.distance(to: own) }.prefix(4)
-        for target in closest { #expect(store.item(for: target, now: .zero) != nil) }
+        #expect(accepted == 40)
+        // One source: the 4 held are its 4 most recent.
+        for n in 36..<40 { #expect(store.item(for: item(1, "v", salt: Array("salt\(n)".utf8)).target, now: .zero) != nil) }
     }
 
     @Test func tokensAreBoundToAddressAndExpireAfterTwoRotations() {

@@ -43,8 +43,19 @@ import KeywayCrypto
         victim.handleDatagram(KRPCMessage(transactionID: [0x01, 0x02], body: .query(query)).encoded(), from: source, now: now)
     }
 
-    /// What the victim answers a third party's find_node for `target`.
+    /// What the victim answers a third party's find_node for `target`. The observer first proves
+    /// its address with a write token, so the answer is not cut to the amplification limit
+    /// that applies to unverified sources (DHTAmplificationTests).
     func findNode(_ target: NodeID, at victim: inout DHTNode, now: Instant) throws -> [NodeContact] {
+        send(.getPeers(id: observerID, infoHash: target), from: observer, to: &victim, now: now)
+        var token: [UInt8]?
+        while let datagram = victim.pollTransmit() {
+            guard datagram.endpoint == observer, let message = try? KRPCMessage.decode(datagram.payload),
+                  case let .response(response) = message.body else { continue }
+            token = response.token
+        }
+        send(.announcePeer(id: observerID, infoHash: target, port: observer.port, impliedPort: true, token: try #require(token)), from: observer, to: &victim, now: now)
+        while victim.pollTransmit() != nil {}
         send(.findNode(id: observerID, target: target), from: observer, to: &victim, now: now)
         var nodes: [NodeContact]?
         while let datagram = victim.pollTransmit() {

@@ -78,8 +78,14 @@ final class NodeEngine: ChannelInboundHandler {
         var logger = configuration.logger
         logger[metadataKey: "node"] = "\(configuration.keyPair.publicKey.zBase32.prefix(8))"
         self.logger = logger
+        // The DHT's transaction IDs, token secrets and refresh targets come from a generator
+        // keyed with secret random bytes, never from the 64-bit seed alone.
+        var dhtConfiguration = configuration.dht
+        if dhtConfiguration.randomSeed == nil {
+            dhtConfiguration.randomSeed = SecureBytes(SecureRandom.bytes(count: KeyedRandom.seedLength))
+        }
         core = KeywayNodeCore(
-            identity: configuration.keyPair, dhtConfiguration: configuration.dht,
+            identity: configuration.keyPair, dhtConfiguration: dhtConfiguration,
             transportConfiguration: configuration.runtimeTransport, seed: seed,
             transportRandom: TransportRandom(secretSeed: SecureBytes(SecureRandom.bytes(count: SecureRandom.deterministicSeedLength)))!,
             now: clock.now())

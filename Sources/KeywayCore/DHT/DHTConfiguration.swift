@@ -1,3 +1,5 @@
+import KeywayCrypto
+
 /// Every tunable limit of the DHT core, with the reason for its default.
 ///
 /// These are implementation choices; the constants the specifications fix live in ``DHTSpec``.
@@ -101,6 +103,11 @@ public struct DHTConfiguration: Sendable {
     /// Queries the node keeps outstanding at once; new ones wait for a slot beyond this
     /// (bounds memory and the burst a node can emit).
     public var maximumPendingQueries = 512
+    /// Of those, slots only lookups, seed queries and puts may take: maintenance pings, repair
+    /// puts and hand-overs (which peers can provoke, e.g. by claiming IDs or joining near
+    /// stored items) hold at most the rest, so they can never stall resolves and publishes.
+    /// A quarter: 128, over 40 lookups' worth of queries in flight at once.
+    public var pendingQueriesReservedForLookups = 128
 
     // MARK: Bootstrap
 
@@ -118,14 +125,27 @@ public struct DHTConfiguration: Sendable {
     public var tokenLength = 8
     /// How long a stored item lives without being put again (BEP 44 suggests at least 2 hours).
     public var itemLifetime: Duration = .seconds(2 * 60 * 60)
-    /// Items this node stores for others at most.
+    /// Items this node stores for others at most. When full, a put still succeeds: the source
+    /// prefix holding the most items loses its oldest one (see ``ItemStore``).
     public var maximumStoredItems = 16_384
+    /// Items first stored by one source prefix held at most; beyond it that prefix's oldest item
+    /// gives way. 256: a /24 can hold 1/64 of the store, so filling it takes 64 prefixes, while a
+    /// NAT or a cloud /24 of honest publishers keeps room for 256 records here (a node holds
+    /// only the items whose targets fall near its ID, about 8 x items / nodes of them).
+    public var maximumStoredItemsPerPrefix = 256
+    /// Bits of an IPv4 source address that make one storage prefix (a /24).
+    public var storageIPv4PrefixLength = 24
+    /// Bits of an IPv6 source address that make one storage prefix (a /48).
+    public var storageIPv6PrefixLength = 48
     /// Bytes of values this node stores for others at most.
     public var maximumStoredBytes = 16 << 20
     /// `announce_peer` info-hashes remembered at most.
     public var maximumPeerInfoHashes = 1024
     /// Peers remembered per info-hash at most.
     public var maximumPeersPerInfoHash = 64
+    /// Peers of one info-hash one IP address holds at most (its oldest gives way): one host
+    /// announcing from 64 ports must not take every slot. Four: a few clients behind one NAT.
+    public var maximumPeersPerInfoHashPerAddress = 4
     /// How long an announced peer is remembered (BEP 5 peers re-announce every 30 minutes).
     public var peerLifetime: Duration = .seconds(30 * 60)
 
@@ -157,19 +177,68 @@ public struct DHTConfiguration: Sendable {
 
     // MARK: Flood protection
 
-    /// Queries per second one source endpoint may send before the excess is dropped unanswered
-    /// (0 turns limiting off, e.g. for a load benchmark). A busy honest peer sends a few per second.
+    /// Queries per second one source (a prefix, see ``rateLimitIPv4PrefixLength``) may send
+    /// before the excess is dropped unanswered (0 turns limiting off, the egress budget with it,
+    /// e.g. for a load benchmark). A busy honest peer sends a few per second.
     public var inboundQueryRatePerSource: Double = 100
     /// Queries one source may send in a burst above that rate.
     public var inboundQueryBurstPerSource: Double = 200
-    /// Source endpoints tracked by the rate limiter at most (bounds its memory).
+    /// Sources tracked by the rate limiter at most (bounds its memory); beyond it the source
+    /// heard from longest ago is forgotten, so a full table never refuses a newcomer.
     public var rateLimitedSourceLimit = 4096
+    /// Bits of an IPv4 address that make one rate-limited source: a /24, never a port, so one
+    /// host's many sockets (attack 8 of issue 12) or addresses share one budget.
+    public var rateLimitIPv4PrefixLength = 24
+    /// Bits of an IPv6 address that make one rate-limited source: a /48, the usual end-site
+    /// allocation, which one customer can fill with addresses at will.
+    public var rateLimitIPv6PrefixLength = 48
+    /// Sources on loopback or a private network (``IPAddress/isLocalNetwork``) are limited per
+    /// endpoint instead of per prefix, so many nodes on one host or LAN (one operator's mesh)
+    /// each keep their budget, as ``routingLimitsExemptLocalNetworks`` does for the table. There
+    /// a host can dodge the per-source limit by opening ports; the egress budget still bounds it.
+    public var rateLimitLocalSourcesPerEndpoint = true
+    /// Bytes per second of answers this node sends at most, whoever asks (libtorrent's
+    /// `dht_upload_rate_limit`, whose default is 8,000; a keyway seed answers whole meshes
+    /// joining, so 1 MiB/s). Bounds upload under a flood from many prefixes and what the node
+    /// can be made to reflect; 0 turns it off.
+    public var egressBytesPerSecond = 1 << 20
+    /// Bytes of answers sent in a burst above ``egressBytesPerSecond``: one second's worth.
+    public var egressBurstBytes = 1 << 20
+
+    /// Answers to a source that has not proved it receives what we send (it never answered a
+    /// query of ours from that endpoint, nor presented a valid write token) are at most this many times the size of its query:
+    /// a spoofed query cannot make this node reflect more than that at a victim (attack 9 of
+    /// issue 12: a `get` of a 1,000-byte item gave 14x). Three, as QUIC allows before address
+    /// validation (RFC 9000 §8.1); a find_node answer with 8 IPv4 nodes is about 3.1x its query, so
+    /// an unverified querier gets 7. Over it, nodes are trimmed first, then the value is left out. 0 turns the limit off.
+    public var maximumAmplification = 3.0
+    /// Sources on loopback or a private network count as verified for the amplification
+    /// limit: spoofing there needs a foothold inside one operator's network.
+    public var amplificationLimitExemptLocalNetworks = true
+    /// Addresses remembered as verified because they presented a valid write token (an `put`
+    /// or `announce_peer`), the least recent dropped first.
+    public var verifiedAddressLimit = 4096
 
     // MARK: Address discovery (BEP 42 `ip`)
 
-    /// Distinct responders that must report the same external endpoint before it is believed.
+    /// Distinct source networks (see ``observedAddressIPv4PrefixLength``) that must report the
+    /// same external endpoint before it is believed and published. Three: one operator with one
+    /// /24 (or a host answering with many IDs, attack 5 of issue 12) holds one vote, so steering
+    /// our record takes three networks; honest nodes on a few networks agree within the first
+    /// answers of a bootstrap.
     public var observedAddressQuorum = 3
-    /// Responders' reports remembered at most (oldest dropped first).
+    /// Bits of an IPv4 source address that make one vote on the external endpoint: all of a
+    /// /24 is one voter, as it is one routing prefix (``routingIPv4PrefixLength``).
+    public var observedAddressIPv4PrefixLength = 24
+    /// Bits of an IPv6 source address that make one vote: a /64, which one host can fill with
+    /// addresses at will.
+    public var observedAddressIPv6PrefixLength = 64
+    /// Sources on loopback or a private network (``IPAddress/isLocalNetwork``) vote once per
+    /// endpoint rather than per prefix, so a mesh inside one host or LAN still learns its
+    /// external endpoint (as ``routingLimitsExemptLocalNetworks`` does for the routing table).
+    public var observedAddressVotesExemptLocalNetworks = true
+    /// Voters whose reports are remembered at most (the one heard from longest ago is dropped
+    /// first).
     public var observedAddressReportLimit = 32
 
     // MARK: Identity on the wire
@@ -180,6 +249,15 @@ public struct DHTConfiguration: Sendable {
     /// tables. For short-lived clients (a one-shot `keyway resolve`): otherwise each one leaves
     /// a dead contact behind that slows other nodes' lookups by a query timeout.
     public var readOnly = false
+
+    // MARK: Randomness
+
+    /// The key of the core's generator (``KeyedRandom``): transaction IDs, write-token secrets
+    /// and refresh targets derive from it. A real node MUST set it to 32 secret random bytes
+    /// (the runtime takes them from libsodium's `randombytes_buf`); when `nil`, the 64-bit seed
+    /// given to ``DHTNode/init(keyPair:configuration:seed:now:)`` is used (simulations, tests).
+    /// ``DHTNode`` does not keep it in its copy of the configuration.
+    public var randomSeed: SecureBytes?
 
     /// The defaults above.
     public init() {}

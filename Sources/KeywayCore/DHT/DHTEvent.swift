@@ -67,6 +67,10 @@ public struct DHTStatistics: Sendable, Equatable {
     public var invalidSignatures = 0
     /// Queries dropped unanswered because their source exceeded its rate.
     public var queriesRateLimited = 0
+    /// Answers not sent because they did not fit the egress budget (``DHTConfiguration/egressBytesPerSecond``).
+    public var repliesOverEgressBudget = 0
+    /// Answers to unverified sources cut to the amplification limit (``DHTConfiguration/maximumAmplification``).
+    public var answersCutForAmplification = 0
     /// Hand-overs of stored items to newly seen nearby nodes started (their `get`s sent).
     public var handOffsStarted = 0
     /// Hand-overs that ended in a `put` (the newcomer lacked the item or held an older `seq`).

@@ -20,14 +20,20 @@ extension DHTNode {
             message = try KRPCMessage.decode(datagram)
         } catch {
             statistics.datagramsDropped += 1
-            if case let .malformed(transactionID, isQuery, reason) = error, isQuery {
-                reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.protocolError, message: reason)), to: source)
+            if case let .malformed(transactionID, isQuery, reason) = error, isQuery,
+               !source.address.isUnspecified, source.port != 0 {
+                // A malformed query costs its source a token like any other.
+                guard rateLimiter.admit(source, now: now) else {
+                    statistics.queriesRateLimited += 1
+                    return
+                }
+                reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.protocolError, message: reason)), to: source, now: now)
             }
             return
         }
         switch message.body {
         case let .query(query):
-            handleQuery(query, transactionID: message.transactionID, readOnly: message.readOnly, from: source, now: now)
+            handleQuery(query, transactionID: message.transactionID, readOnly: message.readOnly, requestBytes: datagram.count, from: source, now: now)
         case let .response(response):
             handleResponse(response, message: message, from: source, now: now)
         case let .error(error):
@@ -37,7 +43,7 @@ extension DHTNode {
 
     // MARK: Queries
 
-    private mutating func handleQuery(_ query: KRPCQuery, transactionID: [UInt8], readOnly: Bool, from source: Endpoint, now: Instant) {
+    private mutating func handleQuery(_ query: KRPCQuery, transactionID: [UInt8], readOnly: Bool, requestBytes: Int, from source: Endpoint, now: Instant) {
         guard !source.address.isUnspecified, source.port != 0 else {
             statistics.datagramsDropped += 1
             return
@@ -63,22 +69,23 @@ extension DHTNode {
         }
         switch query {
         case .ping:
-            reply(transactionID, .response(KRPCResponse(id: id)), to: source)
+            reply(transactionID, .response(KRPCResponse(id: id)), to: source, now: now)
         case let .findNode(_, target):
-            reply(transactionID, .response(closest(target)), to: source)
+            replyWithinAmplificationLimit(transactionID, closest(target), to: source, requestBytes: requestBytes, now: now)
         case let .getPeers(_, infoHash):
             var response = closest(infoHash)
             response.token = tokens.token(for: source.address)
             let found = peers.peers(for: infoHash, now: now)
             if !found.isEmpty { response.values = found }
-            reply(transactionID, .response(response), to: source)
+            replyWithinAmplificationLimit(transactionID, response, to: source, requestBytes: requestBytes, now: now)
         case let .announcePeer(_, infoHash, port, impliedPort, token):
             guard tokens.isValid(token, for: source.address) else {
-                return reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.protocolError, message: "bad token")), to: source)
+                return reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.protocolError, message: "bad token")), to: source, now: now)
             }
+            recordVerifiedAddress(source.address)
             let peer = Endpoint(address: source.address, port: impliedPort ? source.port : port)
             peers.announce(peer, for: infoHash, now: now)
-            reply(transactionID, .response(KRPCResponse(id: id)), to: source)
+            reply(transactionID, .response(KRPCResponse(id: id)), to: source, now: now)
         case let .get(_, target, sequence):
             var response = closest(target)
             response.token = tokens.token(for: source.address)
@@ -95,13 +102,13 @@ extension DHTNode {
             case nil:
                 break
             }
-            reply(transactionID, .response(response), to: source)
+            replyWithinAmplificationLimit(transactionID, response, to: source, requestBytes: requestBytes, now: now)
         case let .put(put):
             let body = handlePut(put, from: source, now: now)
-            reply(transactionID, body, to: source)
+            reply(transactionID, body, to: source, now: now)
         case let .unknown(method, _):
             let name = String(decoding: method.prefix(32), as: UTF8.self)
-            reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.methodUnknown, message: "method unknown: \(name)")), to: source)
+            reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.methodUnknown, message: "method unknown: \(name)")), to: source, now: now)
         }
     }
 
@@ -110,8 +117,9 @@ extension DHTNode {
         guard tokens.isValid(put.token, for: source.address) else {
             return failure(DHTSpec.ErrorCode.protocolError, "bad token")
         }
+        recordVerifiedAddress(source.address)
         guard let key = put.publicKey else {
-            if let error = store.putImmutable(encodedValue: put.encodedValue, now: now) { return .error(error) }
+            if let error = store.putImmutable(encodedValue: put.encodedValue, from: source.address, now: now) { return .error(error) }
             return .response(KRPCResponse(id: id))
         }
         guard let publicKey = try? Ed25519.PublicKey(bytes: key) else {
@@ -124,7 +132,7 @@ extension DHTNode {
             return failure(DHTSpec.ErrorCode.invalidSignature, "sig must be 64 bytes")
         }
         let item = MutableItem(publicKey: publicKey, salt: put.salt ?? [], sequence: sequence, encodedValue: put.encodedValue, signature: signature)
-        if let error = store.put(item, cas: put.cas, now: now) {
+        if let error = store.put(item, cas: put.cas, from: source.address, now: now) {
             if error.code == DHTSpec.ErrorCode.invalidSignature { statistics.invalidSignatures += 1 }
             return .error(error)
         }
@@ -138,8 +146,7 @@ extension DHTNode {
         guard transactionID.count == 2 else { return nil }
         let key = UInt16(transactionID[0]) << 8 | UInt16(transactionID[1])
         guard let query = pending[key], query.destination == source else { return nil }
-        pending.removeValue(forKey: key)
-        return query
+        return removePending(key)
     }
 
     private mutating func handleResponse(_ response: KRPCResponse, message: KRPCMessage, from source: Endpoint, now: Instant) {
@@ -170,7 +177,10 @@ extension DHTNode {
         if rttSamples == 1 { rearmStallWaits() }
         let responder = NodeContact(id: response.id, endpoint: source)
         execute(observe(responder, responded: true, now: now), now: now)
-        if let observed = message.observedEndpoint { recordObservedEndpoint(observed, reportedBy: response.id) }
+        // Only the node we asked, answering from where we asked it, votes on our address.
+        if let observed = message.observedEndpoint, query.expectedID == nil || query.expectedID == response.id {
+            recordObservedEndpoint(observed, reportedFrom: source)
+        }
 
         switch query.purpose {
         case let .lookup(operation):
@@ -275,16 +285,11 @@ extension DHTNode {
         }
     }
 
-    /// BEP 42: believe an external endpoint once a quorum of distinct responders reports it.
-    private mutating func recordObservedEndpoint(_ endpoint: Endpoint, reportedBy reporter: NodeID) {
-        observedReports.removeValue(forKey: reporter)
-        observedReports[reporter] = endpoint
-        if observedReports.count > configuration.observedAddressReportLimit { observedReports.removeFirst() }
-        guard endpoint != externalEndpoint else { return }
-        let votes = observedReports.values.reduce(0) { $0 + ($1 == endpoint ? 1 : 0) }
-        if votes >= configuration.observedAddressQuorum {
-            externalEndpoint = endpoint
-            events.append(.externalEndpointChanged(endpoint))
-        }
+    /// BEP 42: believe an external endpoint once a quorum of distinct source networks reports
+    /// it (``ObservedAddressVotes``).
+    private mutating func recordObservedEndpoint(_ endpoint: Endpoint, reportedFrom source: Endpoint) {
+        guard let believed = observedVotes.record(endpoint, from: source, current: externalEndpoint) else { return }
+        externalEndpoint = believed
+        events.append(.externalEndpointChanged(believed))
     }
 }

@@ -5,9 +5,15 @@ extension DHTNode {
     @discardableResult
     mutating func sendQuery(_ query: KRPCQuery, to endpoint: Endpoint, expecting expectedID: NodeID?, purpose: QueryPurpose, now: Instant) -> Bool {
         guard pending.count < configuration.maximumPendingQueries else { return false }
-        var transactionID = nextTransactionID
-        while pending[transactionID] != nil { transactionID &+= 1 }
-        nextTransactionID = transactionID &+ 1
+        let isMaintenance = purpose.isMaintenance
+        if isMaintenance {
+            let share = configuration.maximumPendingQueries - max(0, configuration.pendingQueriesReservedForLookups)
+            guard pendingMaintenance < share else { return false }
+        }
+        // A random transaction ID, so an off-path forger cannot guess which answers we await.
+        var transactionID = UInt16(truncatingIfNeeded: rng.next())
+        while pending[transactionID] != nil { transactionID = UInt16(truncatingIfNeeded: rng.next()) }
+        if isMaintenance { pendingMaintenance += 1 }
         nextSerial += 1
         let deadline = now + configuration.queryTimeout
         pending[transactionID] = PendingQuery(destination: endpoint, expectedID: expectedID, purpose: purpose, deadline: deadline, serial: nextSerial, sentAt: now)
@@ -19,6 +25,14 @@ extension DHTNode {
         outgoing.append(Datagram(endpoint: endpoint, payload: message.encoded()))
         statistics.queriesSent += 1
         return true
+    }
+
+    /// Forgets the outstanding query `transactionID`, returning it.
+    @discardableResult
+    mutating func removePending(_ transactionID: UInt16) -> PendingQuery? {
+        guard let query = pending.removeValue(forKey: transactionID) else { return nil }
+        if query.purpose.isMaintenance { pendingMaintenance -= 1 }
+        return query
     }
 
     /// How long a lookup waits for an answer before the query counts as stalled: a
@@ -50,10 +64,19 @@ extension DHTNode {
         }
     }
 
-    /// Queues a reply to a query.
-    mutating func reply(_ transactionID: [UInt8], _ body: KRPCMessage.Body, to endpoint: Endpoint) {
+    /// Queues a reply to a query, if it fits the egress budget.
+    mutating func reply(_ transactionID: [UInt8], _ body: KRPCMessage.Body, to endpoint: Endpoint, now: Instant) {
         let message = KRPCMessage(transactionID: transactionID, body: body, clientVersion: configuration.clientVersion, observedEndpoint: endpoint)
-        outgoing.append(Datagram(endpoint: endpoint, payload: message.encoded()))
+        send(answer: message.encoded(), to: endpoint, now: now)
+    }
+
+    /// Queues an encoded answer, if it fits the egress budget.
+    mutating func send(answer payload: [UInt8], to endpoint: Endpoint, now: Instant) {
+        guard egressBudget.spend(payload.count, now: now) else {
+            statistics.repliesOverEgressBudget += 1
+            return
+        }
+        outgoing.append(Datagram(endpoint: endpoint, payload: payload))
         statistics.queriesAnswered += 1
     }
 

@@ -25,7 +25,7 @@ extension DHTNode {
                 }
                 continue
             }
-            pending.removeValue(forKey: first.transactionID)
+            removePending(first.transactionID)
             statistics.queryTimeouts += 1
             if let expected = query.expectedID { recordFailure(of: expected, at: query.destination, now: now) }
             switch query.purpose {

@@ -34,17 +34,24 @@ public struct DHTNode: Sendable {
     /// Whether the bootstrap lookup has completed at least once.
     public internal(set) var isBootstrapped = false
 
-    var rng: SeededRandom
+    /// Every random choice: transaction IDs, token secrets, refresh targets.
+    var rng: KeyedRandom
     var tokens: WriteTokens
     var peers: PeerStore
     var rateLimiter: QueryRateLimiter
+    /// The upload budget of answers (``DHTConfiguration/egressBytesPerSecond``).
+    var egressBudget: EgressBudget
+    /// Addresses that presented a valid write token, least recent first (``DHTConfiguration/verifiedAddressLimit``).
+    var verifiedAddresses = OrderedSet<IPAddress>()
     var outgoing = Deque<Datagram>()
     var events = Deque<DHTEvent>()
 
     // Outstanding queries by transaction ID, and their deadlines in order.
     var pending: [UInt16: PendingQuery] = [:]
     var deadlines = Heap<Deadline>()
-    var nextTransactionID: UInt16
+    /// Queries outstanding for other purposes than lookups, seeds and puts (maintenance pings,
+    /// repair puts, hand-overs), held under ``DHTConfiguration/pendingQueriesReservedForLookups``.
+    var pendingMaintenance = 0
     var nextSerial: UInt64 = 0
     /// Smoothed round-trip time of answered queries (RFC 6298-style average), for stall waits.
     var smoothedRTT: Duration
@@ -66,28 +73,35 @@ public struct DHTNode: Sendable {
     /// Bucket refreshes that follow a bootstrap lookup (``scheduleJoinRefresh(now:)``).
     var joinRefresh = JoinRefreshState()
     var nextMaintenance: Instant
-    var observedReports: OrderedDictionary<NodeID, Endpoint> = [:]
+    /// Votes on our external endpoint (BEP 42 `ip`), one per source network.
+    var observedVotes: ObservedAddressVotes
     /// The `seq` of the last endpoint record this node published (`-1`: none yet).
     var lastRecordSequence: Int64 = -1
     /// Hand-overs still allowed in this maintenance interval (``DHTConfiguration/handOffBudgetPerInterval``).
     var handOffBudget: Int
 
-    /// A node with `keyPair`, whose every random choice derives from `seed`.
+    /// A node with `keyPair`, whose every random choice derives from
+    /// ``DHTConfiguration/randomSeed`` when it is set (a real node: secret random bytes), else
+    /// from `seed` (simulations and tests, reproducible). The seed is not kept in
+    /// ``configuration``.
     public init(keyPair: Ed25519.KeyPair, configuration: DHTConfiguration = DHTConfiguration(), seed: UInt64, now: Instant) {
         self.keyPair = keyPair
         self.id = NodeID(publicKey: keyPair.publicKey)
-        self.configuration = configuration
-        var rng = SeededRandom(seed: seed)
+        var rng = configuration.randomSeed.map { KeyedRandom(seed: $0) } ?? KeyedRandom(seed: seed)
+        var kept = configuration
+        kept.randomSeed = nil
+        self.configuration = kept
         self.tokens = WriteTokens(configuration: configuration, now: now, rng: &rng)
-        self.nextTransactionID = UInt16(truncatingIfNeeded: rng.next())
         self.rng = rng
         self.routingTable = RoutingTable(ownID: id, configuration: configuration, now: now)
         self.store = ItemStore(ownID: id, configuration: configuration)
         self.peers = PeerStore(configuration: configuration)
         self.rateLimiter = QueryRateLimiter(configuration: configuration)
+        self.egressBudget = EgressBudget(configuration: configuration, now: now)
         self.nextMaintenance = now + configuration.maintenanceInterval
         self.smoothedRTT = configuration.initialRoundTripEstimate
         self.handOffBudget = configuration.handOffBudgetPerInterval
+        self.observedVotes = ObservedAddressVotes(configuration: configuration)
     }
 
     // MARK: Polling
@@ -183,6 +197,15 @@ public struct DHTNode: Sendable {
         /// The `get` of a hand-over of the item stored under this target (its answer carries
         /// the write token for the `put`).
         case handOff(NodeID)
+
+        /// Whether it is held outside the slots reserved for lookups
+        /// (``DHTConfiguration/pendingQueriesReservedForLookups``).
+        var isMaintenance: Bool {
+            switch self {
+            case .maintenance, .handOff: return true
+            case .lookup, .put, .seed: return false
+            }
+        }
     }
 
     struct PendingQuery: Sendable {

@@ -91,6 +91,13 @@ public struct RoutingTable: Sendable {
         min(ownID.commonPrefixLength(with: id), buckets.count - 1)
     }
 
+    /// Whether the contact at `endpoint` has answered a query of ours (from that endpoint: the
+    /// table holds one contact per endpoint, and answers are taken only from where we asked).
+    public func hasAnswered(at endpoint: Endpoint) -> Bool {
+        guard let id = idAtEndpoint[endpoint], let contact = contact(for: id) else { return false }
+        return contact.node.endpoint == endpoint && contact.lastResponse != nil
+    }
+
     /// The contact with `id`, if the table holds it.
     public func contact(for id: NodeID) -> Contact? {
         buckets[bucketIndex(for: id)].contacts.first { $0.node.id == id }

@@ -7,7 +7,7 @@ import KeywayCrypto
 /// function made for short inputs; keyed BLAKE2b, before it, was most of the cost of a `get`
 /// beyond `find_node`'s). The secret is replaced every rotation interval and the previous one is
 /// still accepted, so a token is valid for one to two intervals, and only from the address it
-/// was given to. Secrets come from the core's seeded generator.
+/// was given to. Secrets come from the core's keyed generator (``KeyedRandom``).
 public struct WriteTokens: Sendable {
     /// Length of each secret in bytes.
     public static let secretLength = SipHash.keyLength
@@ -20,9 +20,9 @@ public struct WriteTokens: Sendable {
     private let interval: Duration
 
     /// Token state with fresh secrets drawn from `rng`.
-    public init(configuration: DHTConfiguration, now: Instant, rng: inout SeededRandom) {
-        current = rng.bytes(count: Self.secretLength)
-        previous = rng.bytes(count: Self.secretLength)
+    public init(configuration: DHTConfiguration, now: Instant, rng: inout some RandomNumberGenerator) {
+        current = Self.secret(from: &rng)
+        previous = Self.secret(from: &rng)
         tokenLength = max(4, min(configuration.tokenLength, SipHash.outputLength))
         interval = configuration.tokenRotationInterval
         nextRotation = now + configuration.tokenRotationInterval
@@ -56,10 +56,23 @@ public struct WriteTokens: Sendable {
     }
 
     /// Replaces the secret when its time has come.
-    public mutating func rotateIfDue(now: Instant, rng: inout SeededRandom) {
+    public mutating func rotateIfDue(now: Instant, rng: inout some RandomNumberGenerator) {
         guard now >= nextRotation else { return }
         previous = current
-        current = rng.bytes(count: Self.secretLength)
+        current = Self.secret(from: &rng)
         nextRotation = now + interval
+    }
+
+    /// A fresh secret of ``secretLength`` bytes.
+    private static func secret(from rng: inout some RandomNumberGenerator) -> [UInt8] {
+        var out = [UInt8]()
+        while out.count < secretLength {
+            var word = rng.next()
+            for _ in 0..<min(8, secretLength - out.count) {
+                out.append(UInt8(truncatingIfNeeded: word))
+                word >>= 8
+            }
+        }
+        return out
     }
 }
