@@ -38,7 +38,7 @@ struct RunCommand: AsyncParsableCommand {
     var announce: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
-        "Queries per second answered per source HOST:PORT before the excess is dropped (default \(Int(DHTConfiguration().inboundQueryRatePerSource)); 0 turns limiting off, for load benchmarks only).",
+        "Queries per second answered per source /24 (IPv4) or /48 (IPv6), per HOST:PORT on local networks, before the excess is dropped (default \(Int(DHTConfiguration().inboundQueryRatePerSource)); 0 turns limiting off, for load benchmarks only).",
         valueName: "n"))
     var queryRateLimit: Double?
 
