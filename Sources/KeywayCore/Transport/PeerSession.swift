@@ -79,6 +79,8 @@ struct PeerSession: Sendable {
     var probesSinceData = 0
     /// The last time anything happened, for idle expiry.
     var lastActivity: Instant
+    /// The reassembly cost of ``connection`` as last added to the manager's node-wide total.
+    var reassemblyCharged: UInt64 = 0
 
     /// A peer with no keys yet.
     init(key: Ed25519.PublicKey, localStateID: UInt64, connection: StreamConnection, now: Instant) {

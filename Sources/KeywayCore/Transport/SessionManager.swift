@@ -44,6 +44,9 @@ public struct SessionManager: Sendable {
     var initiationCounter: UInt64 = 0
     /// The next local stream number.
     var nextStreamNumber: UInt64 = 0
+    /// Out-of-order stream data all sessions buffer, as charged against
+    /// ``TransportConfiguration/reassemblyBudget`` (the sum of the peers' ``PeerSession/reassemblyCharged``).
+    var reassemblyCharged: UInt64 = 0
 
     /// A core for `identity`, whose every random choice derives from `seed` (reproducible and
     /// insecure: for simulations and tests; see ``TransportRandom``).
@@ -254,6 +257,7 @@ public struct SessionManager: Sendable {
     /// Forgets the peer in `slot`, dropping (and so zeroing) its keys.
     mutating func removePeer(slot: Int) {
         guard let peer = peers[slot] else { return }
+        reassemblyCharged -= peer.reassemblyCharged
         for index in peer.localIndices { indexTable.removeValue(forKey: index) }
         slots.removeValue(forKey: peer.key)
         peers[slot] = nil
