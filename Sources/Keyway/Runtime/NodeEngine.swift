@@ -78,9 +78,11 @@ final class NodeEngine: ChannelInboundHandler {
         var logger = configuration.logger
         logger[metadataKey: "node"] = "\(configuration.keyPair.publicKey.zBase32.prefix(8))"
         self.logger = logger
+        var transport = configuration.runtimeTransport
+        transport.handshakeClockOrigin = clock.wallClockAtOrigin
         core = KeywayNodeCore(
             identity: configuration.keyPair, dhtConfiguration: configuration.dht,
-            transportConfiguration: configuration.runtimeTransport, seed: seed,
+            transportConfiguration: transport, seed: seed,
             transportRandom: TransportRandom(secretSeed: SecureBytes(SecureRandom.bytes(count: SecureRandom.deterministicSeedLength)))!,
             now: clock.now())
     }

@@ -37,8 +37,9 @@ struct PeerSession: Sendable {
     let localStateID: UInt64
     /// The peer's state ID, once a handshake confirmed it.
     var remoteStateID: UInt64?
-    /// The counter of the newest initiation accepted from ``remoteStateID`` (replay guard).
-    var lastInitiation: (stateID: UInt64, counter: UInt64)?
+    /// The timestamp of the newest initiation accepted from this key: older or equal ones are
+    /// replays and are dropped (WireGuard's rule).
+    var lastInitiationTimestamp: HandshakeTimestamp?
     /// Whether this node dialled the peer (so the ``PeerPolicy`` does not apply).
     var dialled = false
 

@@ -16,10 +16,13 @@ extension SessionManager {
         }
         if let old = peer.initiation { indexTable.removeValue(forKey: old.localIndex) }
         let ephemeral = NoiseHandshakeState.ephemeralSecretKey(using: &rng)
-        initiationCounter += 1
+        let timestamp = max(
+            HandshakeTimestamp(sinceEpoch: configuration.handshakeClockOrigin + (now - Instant.zero)),
+            lastTimestampSent?.successor ?? HandshakeTimestamp(label: 0, nanoseconds: 0))
+        lastTimestampSent = timestamp
         var payload = identity.publicKey.bytes
         TransportBytes.appendLittleEndian(peer.localStateID, to: &payload)
-        TransportBytes.appendLittleEndian(initiationCounter, to: &payload)
+        timestamp.append(to: &payload)
         var noise: NoiseHandshakeState
         let message: [UInt8]
         do {
@@ -108,19 +111,24 @@ extension SessionManager {
             return
         }
         let remoteStateID = TransportBytes.readLittleEndian(UInt64.self, payload, at: 32)
-        let counter = TransportBytes.readLittleEndian(UInt64.self, payload, at: 40)
-        let slot = slot(for: key, now: now)
-        if let last = peers[slot]!.lastInitiation, last.stateID == remoteStateID, counter <= last.counter {
+        guard let timestamp = HandshakeTimestamp(payload, at: 40) else {
+            statistics.droppedMalformed += 1
+            return
+        }
+        // A replay (from anywhere) carries a timestamp already seen: drop it before it makes
+        // state, so it cannot displace the keys of a newer handshake waiting for confirmation.
+        if let slot = slots[key], let last = peers[slot]!.lastInitiationTimestamp, timestamp <= last {
             statistics.droppedReplayed += 1
             return
         }
+        let slot = slot(for: key, now: now)
         var response = [UInt8]()
         TransportBytes.appendLittleEndian(peers[slot]!.localStateID, to: &response)
         guard let message = try? noise.writeMessage(payload: response), let ciphers = try? noise.split() else {
             statistics.droppedUnauthenticated += 1
             return
         }
-        peers[slot]!.lastInitiation = (remoteStateID, counter)
+        peers[slot]!.lastInitiationTimestamp = timestamp
         let index = newIndex(slot: slot)
         if let stale = peers[slot]!.next { indexTable.removeValue(forKey: stale.keys.localIndex) }
         let keys = SessionKeys(localIndex: index, remoteIndex: packet.senderIndex, ciphers: ciphers, createdAt: now, isInitiator: false)

@@ -40,8 +40,9 @@ public struct SessionManager: Sendable {
     var events = Deque<TransportEvent>()
     var cookies: CookieJar
     var rateLimiter: HandshakeRateLimiter
-    /// Counts initiations this node sent, so a responder can refuse replays.
-    var initiationCounter: UInt64 = 0
+    /// The timestamp of the last initiation this node sent: the next one is later still,
+    /// even if two are sent within a clock tick.
+    var lastTimestampSent: HandshakeTimestamp?
     /// The next local stream number.
     var nextStreamNumber: UInt64 = 0
     /// Out-of-order stream data all sessions buffer, as charged against

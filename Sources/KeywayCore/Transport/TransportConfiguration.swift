@@ -35,6 +35,13 @@ public struct TransportConfiguration: Sendable {
 
     // MARK: Handshakes
 
+    /// The wall-clock time at the core's ``Instant/zero``, as time since 1970-01-01 UTC. A
+    /// handshake initiation carries a TAI64N timestamp of this plus `now` (WireGuard's replay
+    /// guard); responders accept from each key only timestamps that grow, so it MUST not go
+    /// back across restarts of this node: the runtime sets it from the system clock when the
+    /// node starts. Simulations and tests leave it at zero and run one virtual clock.
+    public var handshakeClockOrigin: Duration = .zero
+
     /// First wait before a handshake initiation is sent again; doubled each attempt.
     /// Short, because a lost initiation otherwise delays a reconnect by this much.
     public var handshakeRetryInitialDelay: Duration = .milliseconds(500)
