@@ -82,6 +82,18 @@ struct PeerSession: Sendable {
     var lastActivity: Instant
     /// The reassembly cost of ``connection`` as last added to the manager's node-wide total.
     var reassemblyCharged: UInt64 = 0
+    /// The source prefix of the initiation that made this session, when the peer opened it
+    /// (``TransportConfiguration/maximumSessionsPerPrefix``); `nil` when this node dialled.
+    var admittedFrom: AddressPrefix?
+
+    // MARK: Timer queue (``SessionManager/settleTimers()``)
+
+    /// The deadline this peer has in the manager's heap, if any.
+    var scheduledDeadline: Instant?
+    /// The token of this peer's live heap entry (0: none).
+    var deadlineToken: UInt64 = 0
+    /// The peer changed and its deadline must be computed again.
+    var deadlineDirty = false
 
     /// A peer with no keys yet.
     init(key: Ed25519.PublicKey, localStateID: UInt64, connection: StreamConnection, now: Instant) {

@@ -8,6 +8,7 @@ extension SessionManager {
     /// Sends a fresh initiation (new ephemeral key, new index) to every endpoint of the peer in
     /// `slot`, replacing any in progress; asks for a resolve when no endpoint is known.
     mutating func startHandshake(slot: Int, now: Instant) {
+        touch(slot)
         let peer = peers[slot]!
         let targets = peer.handshakeTargets(limit: configuration.maximumEndpointsPerPeer)
         guard !targets.isEmpty else {
@@ -57,6 +58,7 @@ extension SessionManager {
     /// ``TransportConfiguration/resolveRetryInterval``.
     mutating func requestResolve(slot: Int, now: Instant) {
         if let next = peers[slot]!.nextResolveAt, now < next { return }
+        touch(slot)
         peers[slot]!.nextResolveAt = now + configuration.resolveRetryInterval
         statistics.resolvesRequested += 1
         events.append(.resolveNeeded(peers[slot]!.key))
@@ -64,6 +66,7 @@ extension SessionManager {
 
     /// Stops trying to reach the peer in `slot`: its streams are reset and it is reported.
     mutating func giveUp(slot: Int) {
+        touch(slot)
         let peer = peers[slot]!
         if let initiation = peer.initiation { indexTable.removeValue(forKey: initiation.localIndex) }
         peers[slot]!.initiation = nil
@@ -121,7 +124,16 @@ extension SessionManager {
             statistics.droppedReplayed += 1
             return
         }
+        let prefix = sessionPrefix(of: source)
+        if slots[key] == nil {
+            guard makeRoomForSession(from: prefix) else {
+                statistics.droppedSessionLimit += 1
+                return
+            }
+        }
+        let isNew = slots[key] == nil
         let slot = slot(for: key, now: now)
+        if isNew { admitted(slot: slot, from: prefix) }
         var response = [UInt8]()
         TransportBytes.appendLittleEndian(peers[slot]!.localStateID, to: &response)
         guard let message = try? noise.writeMessage(payload: response), let ciphers = try? noise.split() else {
@@ -129,6 +141,7 @@ extension SessionManager {
             return
         }
         peers[slot]!.lastInitiationTimestamp = timestamp
+        touch(slot)
         let index = newIndex(slot: slot)
         if let stale = peers[slot]!.next { indexTable.removeValue(forKey: stale.keys.localIndex) }
         let keys = SessionKeys(localIndex: index, remoteIndex: packet.senderIndex, ciphers: ciphers, createdAt: now, isInitiator: false)
@@ -177,6 +190,7 @@ extension SessionManager {
             statistics.droppedUnknownIndex += 1
             return
         }
+        touch(slot)
         guard HandshakeMACs.hasValidMAC1(datagram, macOffset: TransportPacket.responseMACOffset, mac1Key: cookies.mac1Key) else {
             statistics.droppedBadMAC += 1
             return

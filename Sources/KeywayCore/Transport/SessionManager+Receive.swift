@@ -5,6 +5,7 @@ extension SessionManager {
     @discardableResult
     public mutating func handleDatagram(_ datagram: [UInt8], from source: Endpoint, now: Instant) -> Bool {
         guard let type = TransportPacket.type(of: datagram) else { return false }
+        defer { settleTimers() }
         statistics.datagramsReceived += 1
         statistics.bytesReceived += datagram.count
         switch type {
@@ -72,6 +73,7 @@ extension SessionManager {
             statistics.droppedUnknownIndex += 1
             return
         }
+        touch(slot)
         let plaintext: [UInt8]
         switch open(datagram, header: header, keys: which, slot: slot, now: now) {
         case let .opened(bytes): plaintext = bytes

@@ -108,6 +108,26 @@ public struct TransportConfiguration: Sendable {
     /// Endpoints remembered per peer (handshakes go to all of them).
     public var maximumEndpointsPerPeer = 4
 
+    // MARK: Session limits (a peer's key costs nothing, so sessions are bounded)
+
+    /// Sessions (peers with state) this node holds at most. A handshake from a new key when
+    /// the table is full evicts the least recently active session a peer opened that is
+    /// unconfirmed or idle (no stream); sessions this node dialled and sessions with streams
+    /// are never evicted. 2,048 sessions take about 14 MB at the measured 6.6 kB each.
+    public var maximumSessions = 2048
+    /// Sessions opened by initiations from one source prefix (a /24 or a /48, whatever the
+    /// port) at most; a newcomer evicts that prefix's least recently active evictable one.
+    /// One host with throw-away keys then holds at most this many.
+    public var maximumSessionsPerPrefix = 256
+    /// Sessions peers opened that are not confirmed yet (their handshake's keys wait for the
+    /// first data packet: pending handshakes) at most; a newcomer evicts the oldest.
+    public var maximumUnconfirmedSessions = 256
+    /// Prefix length of an IPv4 source for ``maximumSessionsPerPrefix`` (a /24, as the DHT's
+    /// limits).
+    public var sessionPrefixIPv4Bits = 24
+    /// Prefix length of an IPv6 source for ``maximumSessionsPerPrefix`` (a /48, a site).
+    public var sessionPrefixIPv6Bits = 48
+
     // MARK: Packets and reliability
 
     /// The largest datagram (UDP payload) a session sends before path MTU discovery proves a

@@ -189,6 +189,12 @@ public struct TransportStatistics: Sendable, Equatable {
     public var peerRestarts = 0
     /// Sessions closed because the peer broke the protocol (``TransportViolation``).
     public var sessionsAborted = 0
+    /// Unconfirmed or idle sessions peers opened that were forgotten to make room for a new one
+    /// (``TransportConfiguration/maximumSessions`` and the limits beside it).
+    public var sessionsEvicted = 0
+    /// Initiations from new keys dropped because the session limits were reached and nothing
+    /// could be evicted (every session is dialled by this node or carries streams).
+    public var droppedSessionLimit = 0
 
     /// All zeros.
     public init() {}
