@@ -101,4 +101,46 @@ import KeywayCrypto
         #expect(HandshakeTimestamp(bytes.prefix(8) + [0x3b, 0x9a, 0xca, 0x00], at: 0) == nil)
         #expect(stamp < stamp.successor)
     }
+
+    /// A packet the initiator sent just before it restarted, arriving after the new session is
+    /// confirmed, must not reach the fresh connection: its frames name stream IDs the new run
+    /// reuses (here it would have spliced old bytes into the new stream).
+    @Test func aPacketFromThePeersPreviousRunIsDroppedAfterItRestarts() throws {
+        var network = Network(latency: .milliseconds(10))
+        network.add(core(0, seed: 1, now: .zero), at: TransportFixtures.endpoint(1))
+        network.add(core(1, seed: 2, now: .zero), at: TransportFixtures.endpoint(2))
+        let responder = responderKey, initiator = initiatorKey, endpoint = network.endpoints[1]
+        let old = network.with(0) { core, now in
+            core.connect(to: responder, at: [endpoint], now: now)
+            let stream = core.openStream(to: responder, now: now)
+            core.write(Array("old".utf8), to: stream, now: now)
+            return stream
+        }
+        let first = network.run(until: { TransportFixtures.received(in: $0.events[1]) == Array("old".utf8) }, limit: .seconds(2))
+        #expect(first)
+        network.run(for: .seconds(1))
+        // A last packet of the old run, held back by the network.
+        var copy = network.nodes[0]
+        copy.write(Array("late".utf8), to: old, now: network.now)
+        let held = copy.pollTransmit()
+        let late = try #require(held).payload
+        network.restart(0, with: core(0, seed: 11, now: network.now), at: network.endpoints[0])
+        let fresh = network.with(0) { core, now in
+            core.connect(to: responder, at: [endpoint], now: now)
+            let stream = core.openStream(to: responder, now: now)
+            core.write(Array("new".utf8), to: stream, now: now)
+            return stream
+        }
+        let restarted = network.run(until: { $0.events[1].contains(.peerRestarted(initiator)) }, limit: .seconds(2))
+        #expect(restarted)
+        network.run(for: .milliseconds(200))
+        let eventsBefore = network.events[1].count
+        let unknownBefore = network.nodes[1].statistics.droppedUnknownIndex
+        network.with(1) { core, now in core.handleDatagram(late, from: TransportFixtures.endpoint(1), now: now) }
+        network.run(for: .milliseconds(200))
+        #expect(network.nodes[1].statistics.droppedUnknownIndex == unknownBefore + 1)
+        let after = Array(network.events[1].dropFirst(eventsBefore))
+        #expect(!after.contains { if case .streamData = $0 { return true } else { return false } })
+        _ = fresh
+    }
 }

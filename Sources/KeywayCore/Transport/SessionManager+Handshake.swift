@@ -256,6 +256,13 @@ extension SessionManager {
         let restarted = peer.remoteStateID.map { $0 != remoteStateID } ?? false
         peers[slot]!.remoteStateID = remoteStateID
         if restarted {
+            // The keys before belong to the peer's previous run: a packet of it still in
+            // flight would carry frames about streams the fresh connection never had (and could
+            // open bogus streams or break its flow control), so they go now.
+            if let old = peers[slot]!.previous {
+                indexTable.removeValue(forKey: old.localIndex)
+                peers[slot]!.previous = nil
+            }
             let (fresh, lost) = peer.connection.restarted(local: identity.publicKey)
             peers[slot]!.connection = fresh
             statistics.peerRestarts += 1
