@@ -148,7 +148,8 @@ import KeywayCrypto
             // Garbage of every transport type and many lengths, fixed ones included.
             var rng = SeededRandom(seed: 99)
             for type in TransportSpec.packetTypes {
-                for length in [1, 4, 15, 31, 32, 51, 52, 53, 99, 100, 101, 183, 184, 185, 400] {
+                let initiation = TransportSpec.initiationLength
+                for length in [1, 4, 15, 31, 32, 51, 52, 53, 99, 100, 101, initiation - 1, initiation, initiation + 1, 400] {
                     var junk = rng.bytes(count: length)
                     junk[0] = type
                     for i in 1..<min(4, length) { junk[i] = 0 }

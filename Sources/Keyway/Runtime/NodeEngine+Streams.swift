@@ -294,6 +294,10 @@ extension NodeEngine {
             emit(.peerRefused(peer))
         case let .sessionClosed(peer):
             logger.debug("idle session closed", metadata: ["peer": "\(peer.zBase32.prefix(8))"])
+        case let .sessionAborted(peer, violation):
+            logger.notice("closed a session: the peer broke the protocol", metadata: [
+                "peer": "\(peer.zBase32.prefix(8))", "violation": "\(violation)",
+            ])
         case let .incomingStream(id):
             accept(id)
         case let .streamData(id, bytes):

@@ -84,9 +84,11 @@ final class NodeEngine: ChannelInboundHandler {
         if dhtConfiguration.randomSeed == nil {
             dhtConfiguration.randomSeed = SecureBytes(SecureRandom.bytes(count: KeyedRandom.seedLength))
         }
+        var transport = configuration.runtimeTransport
+        transport.handshakeClockOrigin = clock.wallClockAtOrigin
         core = KeywayNodeCore(
             identity: configuration.keyPair, dhtConfiguration: dhtConfiguration,
-            transportConfiguration: configuration.runtimeTransport, seed: seed,
+            transportConfiguration: transport, seed: seed,
             transportRandom: TransportRandom(secretSeed: SecureBytes(SecureRandom.bytes(count: SecureRandom.deterministicSeedLength)))!,
             now: clock.now())
     }

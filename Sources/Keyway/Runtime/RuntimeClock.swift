@@ -11,9 +11,15 @@ import NIOCore
 struct RuntimeClock: Sendable {
     /// The monotonic moment that is ``Instant/zero`` for the core.
     let origin: NIODeadline
+    /// The wall-clock time at ``origin``, since 1970 (the base of handshake timestamps,
+    /// ``TransportConfiguration/handshakeClockOrigin``).
+    let wallClockAtOrigin: Duration
 
     /// A clock whose origin is now.
-    init() { origin = .now() }
+    init() {
+        origin = .now()
+        wallClockAtOrigin = .microseconds(Self.wallClockMicroseconds())
+    }
 
     /// The core's time now: nanoseconds since ``origin``, never going back.
     func now() -> Instant { instant(at: .now()) }

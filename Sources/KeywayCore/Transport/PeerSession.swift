@@ -37,8 +37,9 @@ struct PeerSession: Sendable {
     let localStateID: UInt64
     /// The peer's state ID, once a handshake confirmed it.
     var remoteStateID: UInt64?
-    /// The counter of the newest initiation accepted from ``remoteStateID`` (replay guard).
-    var lastInitiation: (stateID: UInt64, counter: UInt64)?
+    /// The timestamp of the newest initiation accepted from this key: older or equal ones are
+    /// replays and are dropped (WireGuard's rule).
+    var lastInitiationTimestamp: HandshakeTimestamp?
     /// Whether this node dialled the peer (so the ``PeerPolicy`` does not apply).
     var dialled = false
 
@@ -79,6 +80,20 @@ struct PeerSession: Sendable {
     var probesSinceData = 0
     /// The last time anything happened, for idle expiry.
     var lastActivity: Instant
+    /// The reassembly cost of ``connection`` as last added to the manager's node-wide total.
+    var reassemblyCharged: UInt64 = 0
+    /// The source prefix of the initiation that made this session, when the peer opened it
+    /// (``TransportConfiguration/maximumSessionsPerPrefix``); `nil` when this node dialled.
+    var admittedFrom: AddressPrefix?
+
+    // MARK: Timer queue (``SessionManager/settleTimers()``)
+
+    /// The deadline this peer has in the manager's heap, if any.
+    var scheduledDeadline: Instant?
+    /// The token of this peer's live heap entry (0: none).
+    var deadlineToken: UInt64 = 0
+    /// The peer changed and its deadline must be computed again.
+    var deadlineDirty = false
 
     /// A peer with no keys yet.
     init(key: Ed25519.PublicKey, localStateID: UInt64, connection: StreamConnection, now: Instant) {

@@ -8,6 +8,7 @@ extension SessionManager {
     /// Sends a fresh initiation (new ephemeral key, new index) to every endpoint of the peer in
     /// `slot`, replacing any in progress; asks for a resolve when no endpoint is known.
     mutating func startHandshake(slot: Int, now: Instant) {
+        touch(slot)
         let peer = peers[slot]!
         let targets = peer.handshakeTargets(limit: configuration.maximumEndpointsPerPeer)
         guard !targets.isEmpty else {
@@ -16,10 +17,13 @@ extension SessionManager {
         }
         if let old = peer.initiation { indexTable.removeValue(forKey: old.localIndex) }
         let ephemeral = NoiseHandshakeState.ephemeralSecretKey(using: &rng)
-        initiationCounter += 1
+        let timestamp = max(
+            HandshakeTimestamp(sinceEpoch: configuration.handshakeClockOrigin + (now - Instant.zero)),
+            lastTimestampSent?.successor ?? HandshakeTimestamp(label: 0, nanoseconds: 0))
+        lastTimestampSent = timestamp
         var payload = identity.publicKey.bytes
         TransportBytes.appendLittleEndian(peer.localStateID, to: &payload)
-        TransportBytes.appendLittleEndian(initiationCounter, to: &payload)
+        timestamp.append(to: &payload)
         var noise: NoiseHandshakeState
         let message: [UInt8]
         do {
@@ -54,6 +58,7 @@ extension SessionManager {
     /// ``TransportConfiguration/resolveRetryInterval``.
     mutating func requestResolve(slot: Int, now: Instant) {
         if let next = peers[slot]!.nextResolveAt, now < next { return }
+        touch(slot)
         peers[slot]!.nextResolveAt = now + configuration.resolveRetryInterval
         statistics.resolvesRequested += 1
         events.append(.resolveNeeded(peers[slot]!.key))
@@ -61,6 +66,7 @@ extension SessionManager {
 
     /// Stops trying to reach the peer in `slot`: its streams are reset and it is reported.
     mutating func giveUp(slot: Int) {
+        touch(slot)
         let peer = peers[slot]!
         if let initiation = peer.initiation { indexTable.removeValue(forKey: initiation.localIndex) }
         peers[slot]!.initiation = nil
@@ -108,19 +114,34 @@ extension SessionManager {
             return
         }
         let remoteStateID = TransportBytes.readLittleEndian(UInt64.self, payload, at: 32)
-        let counter = TransportBytes.readLittleEndian(UInt64.self, payload, at: 40)
-        let slot = slot(for: key, now: now)
-        if let last = peers[slot]!.lastInitiation, last.stateID == remoteStateID, counter <= last.counter {
+        guard let timestamp = HandshakeTimestamp(payload, at: 40) else {
+            statistics.droppedMalformed += 1
+            return
+        }
+        // A replay (from anywhere) carries a timestamp already seen: drop it before it makes
+        // state, so it cannot displace the keys of a newer handshake waiting for confirmation.
+        if let slot = slots[key], let last = peers[slot]!.lastInitiationTimestamp, timestamp <= last {
             statistics.droppedReplayed += 1
             return
         }
+        let prefix = sessionPrefix(of: source)
+        if slots[key] == nil {
+            guard makeRoomForSession(from: prefix) else {
+                statistics.droppedSessionLimit += 1
+                return
+            }
+        }
+        let isNew = slots[key] == nil
+        let slot = slot(for: key, now: now)
+        if isNew { admitted(slot: slot, from: prefix) }
         var response = [UInt8]()
         TransportBytes.appendLittleEndian(peers[slot]!.localStateID, to: &response)
         guard let message = try? noise.writeMessage(payload: response), let ciphers = try? noise.split() else {
             statistics.droppedUnauthenticated += 1
             return
         }
-        peers[slot]!.lastInitiation = (remoteStateID, counter)
+        peers[slot]!.lastInitiationTimestamp = timestamp
+        touch(slot)
         let index = newIndex(slot: slot)
         if let stale = peers[slot]!.next { indexTable.removeValue(forKey: stale.keys.localIndex) }
         let keys = SessionKeys(localIndex: index, remoteIndex: packet.senderIndex, ciphers: ciphers, createdAt: now, isInitiator: false)
@@ -169,6 +190,7 @@ extension SessionManager {
             statistics.droppedUnknownIndex += 1
             return
         }
+        touch(slot)
         guard HandshakeMACs.hasValidMAC1(datagram, macOffset: TransportPacket.responseMACOffset, mac1Key: cookies.mac1Key) else {
             statistics.droppedBadMAC += 1
             return
@@ -234,6 +256,13 @@ extension SessionManager {
         let restarted = peer.remoteStateID.map { $0 != remoteStateID } ?? false
         peers[slot]!.remoteStateID = remoteStateID
         if restarted {
+            // The keys before belong to the peer's previous run: a packet of it still in
+            // flight would carry frames about streams the fresh connection never had (and could
+            // open bogus streams or break its flow control), so they go now.
+            if let old = peers[slot]!.previous {
+                indexTable.removeValue(forKey: old.localIndex)
+                peers[slot]!.previous = nil
+            }
             let (fresh, lost) = peer.connection.restarted(local: identity.publicKey)
             peers[slot]!.connection = fresh
             statistics.peerRestarts += 1

@@ -5,6 +5,7 @@ extension SessionManager {
     @discardableResult
     public mutating func handleDatagram(_ datagram: [UInt8], from source: Endpoint, now: Instant) -> Bool {
         guard let type = TransportPacket.type(of: datagram) else { return false }
+        defer { settleTimers() }
         statistics.datagramsReceived += 1
         statistics.bytesReceived += datagram.count
         switch type {
@@ -72,6 +73,7 @@ extension SessionManager {
             statistics.droppedUnknownIndex += 1
             return
         }
+        touch(slot)
         let plaintext: [UInt8]
         switch open(datagram, header: header, keys: which, slot: slot, now: now) {
         case let .opened(bytes): plaintext = bytes
@@ -105,12 +107,46 @@ extension SessionManager {
             peers[slot]!.keepaliveAt = now + configuration.keepaliveTimeout
         }
         let packetNumber = TransportBytes.readLittleEndian(UInt64.self, plaintext, at: 0)
-        let (parsed, streamData) = withSink { manager, sink in
-            let parsed = manager.peers[slot]!.connection.receive(packetNumber: packetNumber, plaintext: plaintext, now: now, sink: &sink)
-            return (parsed, sink.receivedStreamData)
+        let available = configuration.reassemblyBudget > reassemblyCharged ? configuration.reassemblyBudget - reassemblyCharged : 0
+        let (result, streamData) = withSink { manager, sink in
+            sink.reassemblyAvailable = available
+            let result = manager.peers[slot]!.connection.receive(packetNumber: packetNumber, plaintext: plaintext, now: now, sink: &sink)
+            return (result, sink.receivedStreamData)
+        }
+        syncReassembly(slot: slot)
+        if let violation = peers[slot]!.connection.violation {
+            statistics.droppedBadFrames += 1
+            abortSession(slot: slot, violation: violation)
+            return
         }
         if streamData { peers[slot]!.probesSinceData = 0 }
-        if !parsed { statistics.droppedBadFrames += 1 }
+        switch result {
+        case .processed: break
+        case .malformed: statistics.droppedBadFrames += 1
+        case .deferred: statistics.droppedReassemblyLimit += 1
+        }
         flush(slot: slot, now: now)
+    }
+
+    /// Brings the node-wide reassembly total up to date with the session in `slot`.
+    mutating func syncReassembly(slot: Int) {
+        guard let charged = peers[slot]?.reassemblyCharged else { return }
+        let cost = peers[slot]!.connection.reassemblyCost
+        guard cost != charged else { return }
+        reassemblyCharged = reassemblyCharged - charged + cost
+        peers[slot]!.reassemblyCharged = cost
+    }
+
+    /// Closes the session in `slot` because its peer broke `violation`: every stream is
+    /// reported reset and the peer is forgotten (its keys zeroed), as a QUIC endpoint closes a
+    /// connection on a protocol error. A later handshake from the peer starts afresh.
+    mutating func abortSession(slot: Int, violation: TransportViolation) {
+        guard let peer = peers[slot] else { return }
+        for number in peer.connection.streams.keys {
+            events.append(.streamReset(StreamID(peer: peer.key, number: number), .sessionAborted(violation)))
+        }
+        removePeer(slot: slot)
+        statistics.sessionsAborted += 1
+        events.append(.sessionAborted(peer.key, violation))
     }
 }

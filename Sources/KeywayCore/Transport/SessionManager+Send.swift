@@ -4,6 +4,8 @@ extension SessionManager {
     /// otherwise starts the handshake (or resolve) that will let it. Renews keys when due.
     mutating func flush(slot: Int, now: Instant) {
         guard peers[slot] != nil else { return }
+        touch(slot)
+        syncReassembly(slot: slot)
         // Fields are read in place: a local copy of the peer would share its buffers, and the
         // writes below would then copy them whole (the in-flight packets, the streams).
         guard peers[slot]!.current?.canSend(now: now, configuration: configuration) == true, peers[slot]!.endpoint != nil else {
@@ -35,6 +37,7 @@ extension SessionManager {
     /// the peer's endpoint. The caller MUST have checked that those keys can send.
     private mutating func seal(_ plaintext: [UInt8], slot: Int, now: Instant) {
         guard let packet = sealed(plaintext, slot: slot) else { return }
+        touch(slot)
         peers[slot]!.current!.sendCounter += 1
         peers[slot]!.lastSentAt = now
         peers[slot]!.lastActivity = now

@@ -58,13 +58,17 @@ extension SessionManager {
     }
 
     /// Fires every timer whose deadline is at or before `now`.
+    /// Only the peers whose deadline passed are visited (``popDuePeers(now:)``).
     public mutating func handleTimeout(now: Instant) {
-        for slot in peers.indices where peers[slot] != nil {
+        defer { settleTimers() }
+        for slot in popDuePeers(now: now) where peers[slot] != nil {
+            touch(slot)
             handleTimers(slot: slot, now: now)
         }
     }
 
     private mutating func handleTimers(slot: Int, now: Instant) {
+        timerEvaluations += 1
         expireKeys(slot: slot, now: now)
         if let initiation = peers[slot]!.initiation {
             if initiation.firstAttemptAt + configuration.handshakeGiveUpAfter <= now {

@@ -40,10 +40,25 @@ public struct SessionManager: Sendable {
     var events = Deque<TransportEvent>()
     var cookies: CookieJar
     var rateLimiter: HandshakeRateLimiter
-    /// Counts initiations this node sent, so a responder can refuse replays.
-    var initiationCounter: UInt64 = 0
+    /// The timestamp of the last initiation this node sent: the next one is later still,
+    /// even if two are sent within a clock tick.
+    var lastTimestampSent: HandshakeTimestamp?
     /// The next local stream number.
     var nextStreamNumber: UInt64 = 0
+    /// Each peer's earliest deadline (see ``settleTimers()``).
+    var deadlines = Heap<DeadlineEntry>()
+    /// The last heap token handed out.
+    var deadlineSerial: UInt64 = 0
+    /// Peers touched by the current operation, whose deadlines are computed again.
+    var dirtySlots: [Int] = []
+    /// How many times a peer's timers were evaluated (for tests: each operation should touch
+    /// only the peers it concerns).
+    var timerEvaluations = 0
+    /// Sessions peers opened, by the source prefix of their first initiation.
+    var sessionsByPrefix: [AddressPrefix: Int] = [:]
+    /// Out-of-order stream data all sessions buffer, as charged against
+    /// ``TransportConfiguration/reassemblyBudget`` (the sum of the peers' ``PeerSession/reassemblyCharged``).
+    var reassemblyCharged: UInt64 = 0
 
     /// A core for `identity`, whose every random choice derives from `seed` (reproducible and
     /// insecure: for simulations and tests; see ``TransportRandom``).
@@ -77,15 +92,15 @@ public struct SessionManager: Sendable {
     public mutating func pollEvent() -> TransportEvent? { events.popFirst() }
 
     /// When ``handleTimeout(now:)`` must next be called, if any timer is armed.
-    public func nextTimeout() -> Instant? { nextTimer()?.at }
+    /// O(1): the top of the deadline heap.
+    public func nextTimeout() -> Instant? { deadlines.min?.at }
 
     /// The earliest armed timer and its deadline (for logs and tests).
     public func nextTimer() -> (timer: TransportTimer, at: Instant)? {
+        guard let top = deadlines.min, let peer = peers[top.slot] else { return nil }
         var best: (timer: TransportTimer, at: Instant)?
-        for case let peer? in peers {
-            for (timer, at) in timers(of: peer) where best.map({ at < $0.at }) ?? true {
-                best = (timer, at)
-            }
+        for (timer, at) in timers(of: peer) where best.map({ at < $0.at }) ?? true {
+            best = (timer, at)
         }
         return best
     }
@@ -96,6 +111,7 @@ public struct SessionManager: Sendable {
     /// ``TransportEvent/resolveNeeded(_:)`` then asks the caller for them). Does nothing more if
     /// a session exists. Completes with ``TransportEvent/sessionEstablished(peer:endpoint:)``.
     public mutating func connect(to peer: Ed25519.PublicKey, at endpoints: [Endpoint], now: Instant) {
+        defer { settleTimers() }
         let slot = slot(for: peer, now: now)
         peers[slot]!.dialled = true
         if !endpoints.isEmpty && peers[slot]!.endpoint == nil {
@@ -110,6 +126,7 @@ public struct SessionManager: Sendable {
     /// Opens a stream to `peer`, connecting first if needed (see ``connect(to:at:now:)``).
     /// Nothing is sent until the stream carries data or its end.
     public mutating func openStream(to peer: Ed25519.PublicKey, now: Instant) -> StreamID {
+        defer { settleTimers() }
         connect(to: peer, at: [], now: now)
         let slot = slots[peer]!
         let number = nextStreamNumber
@@ -123,6 +140,7 @@ public struct SessionManager: Sendable {
     /// reset stream accepts nothing.
     @discardableResult
     public mutating func write(_ bytes: some Collection<UInt8>, to stream: StreamID, now: Instant) -> Int {
+        defer { settleTimers() }
         guard let slot = slots[stream.peer] else { return 0 }
         let accepted = peers[slot]!.connection.write(bytes, number: stream.number)
         flush(slot: slot, now: now)
@@ -131,6 +149,7 @@ public struct SessionManager: Sendable {
 
     /// Ends this side of `stream` after the bytes written so far (FIN).
     public mutating func finish(_ stream: StreamID, now: Instant) {
+        defer { settleTimers() }
         guard let slot = slots[stream.peer] else { return }
         peers[slot]!.connection.finish(number: stream.number)
         flush(slot: slot, now: now)
@@ -138,6 +157,7 @@ public struct SessionManager: Sendable {
 
     /// Aborts `stream` in both directions, telling the peer `code`.
     public mutating func reset(_ stream: StreamID, code: UInt64, now: Instant) {
+        defer { settleTimers() }
         guard let slot = slots[stream.peer] else { return }
         peers[slot]!.connection.reset(number: stream.number, code: min(code, TransportSpec.maximumVarint))
         flush(slot: slot, now: now)
@@ -146,6 +166,7 @@ public struct SessionManager: Sendable {
     /// The application processed `count` more bytes of `stream`, returning their flow-control
     /// credit to the peer. Only needed when ``TransportConfiguration/creditOnDelivery`` is off.
     public mutating func consumed(_ stream: StreamID, count: Int, now: Instant) {
+        defer { settleTimers() }
         guard let slot = slots[stream.peer],
               let offset = peers[slot]!.connection.streams[stream.number]?.consumedOffset else { return }
         peers[slot]!.connection.consume(number: stream.number, upTo: offset + UInt64(count))
@@ -157,6 +178,7 @@ public struct SessionManager: Sendable {
     /// When the current endpoint is not among `endpoints`, the session rebinds to the first of
     /// them and retries at once: in-flight data and any pending handshake go there now.
     public mutating func updateEndpoints(of peer: Ed25519.PublicKey, to endpoints: [Endpoint], sequence: Int64?, now: Instant) {
+        defer { settleTimers() }
         guard let slot = slots[peer], !endpoints.isEmpty else { return }
         if let sequence, let applied = peers[slot]!.recordSequence, sequence <= applied { return }
         if let sequence { peers[slot]!.recordSequence = sequence }
@@ -179,6 +201,7 @@ public struct SessionManager: Sendable {
     /// with usable keys gets a PING from the new address at once, so it rebinds passively
     /// without waiting for a probe or a resolve (the PING is retransmitted like data).
     public mutating func localAddressChanged(now: Instant) {
+        defer { settleTimers() }
         for slot in peers.indices {
             guard let peer = peers[slot], peer.current != nil else { continue }
             peers[slot]!.connection.pingPending = true
@@ -248,12 +271,18 @@ public struct SessionManager: Sendable {
             peers.append(session)
         }
         slots[peer] = slot
+        touch(slot)
         return slot
     }
 
     /// Forgets the peer in `slot`, dropping (and so zeroing) its keys.
     mutating func removePeer(slot: Int) {
         guard let peer = peers[slot] else { return }
+        reassemblyCharged -= peer.reassemblyCharged
+        if let prefix = peer.admittedFrom {
+            sessionsByPrefix[prefix, default: 1] -= 1
+            if sessionsByPrefix[prefix] == 0 { sessionsByPrefix.removeValue(forKey: prefix) }
+        }
         for index in peer.localIndices { indexTable.removeValue(forKey: index) }
         slots.removeValue(forKey: peer.key)
         peers[slot] = nil

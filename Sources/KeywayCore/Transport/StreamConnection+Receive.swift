@@ -10,13 +10,34 @@ extension StreamConnection {
         var nextStreamNumber: UInt64
         /// Whether a STREAM frame arrived.
         var receivedStreamData = false
+        /// Reassembly bytes (with overhead) the whole node may still buffer out of order
+        /// (``TransportConfiguration/reassemblyBudget`` less what all sessions hold).
+        var reassemblyAvailable: UInt64 = .max
+    }
+
+    /// What became of a packet's plaintext.
+    enum ReceiveResult: Equatable {
+        /// Its frames were taken (or it was a duplicate).
+        case processed
+        /// Its frames do not parse or its packet number is out of range: dropped whole.
+        case malformed
+        /// Its out-of-order stream data does not fit the reassembly limits now: dropped whole
+        /// and not acknowledged, so an honest sender sends it again once the gap before it is
+        /// filled and the data can be delivered.
+        case deferred
     }
 
     /// Takes the frames of authenticated packet `packetNumber`. Returns `false` if the frames
     /// do not parse; the packet is then dropped whole (and not acknowledged).
-    mutating func receive(packetNumber: UInt64, plaintext: [UInt8], now: Instant, sink: inout Sink) -> Bool {
-        guard let frames = TransportFrame.decodeAll(plaintext, from: TransportSpec.packetNumberLength) else { return false }
-        if receivedPackets.contains(packetNumber) { return true }
+    /// Packet numbers above ``TransportSpec/maximumVarint`` are refused the same way (a sender
+    /// counts from 0 and never gets there), so `packetNumber + 1` cannot overflow. A frame that
+    /// breaks the protocol sets ``violation`` and stops the packet's frames there; the caller
+    /// then closes the session.
+    mutating func receive(packetNumber: UInt64, plaintext: [UInt8], now: Instant, sink: inout Sink) -> ReceiveResult {
+        guard packetNumber <= TransportSpec.maximumVarint,
+              let frames = TransportFrame.decodeAll(plaintext, from: TransportSpec.packetNumberLength) else { return .malformed }
+        if receivedPackets.contains(packetNumber) { return .processed }
+        guard reassemblyAdmits(frames, available: sink.reassemblyAvailable) else { return .deferred }
         let outOfOrder = receivedPackets.last.map { packetNumber + 1 < $0.upperBound || packetNumber > $0.upperBound } ?? false
         receivedPackets.insert(packetNumber..<packetNumber + 1)
         receivedPackets.keepHighest(limits.maximumAckRanges)
@@ -31,8 +52,42 @@ extension StreamConnection {
         }
         for frame in frames {
             handle(frame, now: now, sink: &sink)
+            if violation != nil { break }
         }
-        return true
+        return .processed
+    }
+
+    /// Whether the out-of-order stream data of `frames` fits every reassembly limit: each
+    /// stream's window (bytes plus ``Limits/fragmentOverhead`` per piece), its cap on disjoint
+    /// ranges, the session's window and the node's budget (`available`). Conservative: the
+    /// whole packet's cost is checked against each limit, so a limit is exceeded by no packet.
+    private func reassemblyAdmits(_ frames: [TransportFrame], available: UInt64) -> Bool {
+        var packetCost: UInt64 = 0
+        var newRanges = 0
+        var streamsTouched: [TransportStream] = []
+        for case let .stream(wireID, offset, data, _) in frames where !data.isEmpty {
+            let end = offset + UInt64(data.count)  // the decoder bounds it by 2^62 - 1
+            let stream = numbersByWireID[wireID].flatMap { streams[$0] }
+            let growth: (cost: UInt64, newRange: Bool)
+            if let stream {
+                growth = stream.reassemblyGrowth(offset: offset, end: end, fragmentOverhead: limits.fragmentOverhead)
+                streamsTouched.append(stream)
+            } else {
+                // A new stream (or one that is gone, whose data is dropped anyway).
+                growth = offset > 0 ? (UInt64(data.count) + limits.fragmentOverhead, true) : (0, false)
+            }
+            guard growth.cost > 0 else { continue }
+            packetCost += growth.cost
+            if growth.newRange { newRanges += 1 }
+        }
+        guard packetCost > 0 else { return true }
+        guard packetCost <= available,
+              reassemblyCost + packetCost <= limits.sessionWindow else { return false }
+        for stream in streamsTouched {
+            guard stream.pendingCost + packetCost <= limits.streamWindow,
+                  stream.received.count + newRanges <= limits.maximumReassemblyRanges else { return false }
+        }
+        return packetCost <= limits.streamWindow && newRanges <= limits.maximumReassemblyRanges
     }
 
     private mutating func handle(_ frame: TransportFrame, now: Instant, sink: inout Sink) {
@@ -44,13 +99,7 @@ extension StreamConnection {
         case let .stream(wireID, offset, data, fin):
             onStreamFrame(wireID: wireID, offset: offset, data: data, fin: fin, sink: &sink)
         case let .resetStream(wireID, code, finalSize):
-            guard let number = numbersByWireID[wireID], let stream = streams[number] else { return }
-            if finalSize > stream.highestReceived { dataReceived += finalSize - stream.highestReceived }
-            creditSession(finalSize > stream.consumedOffset ? finalSize - stream.consumedOffset : 0)
-            // Credit was returned above; keep `remove` from returning it twice.
-            streams[number]?.consumedOffset = max(stream.highestReceived, finalSize)
-            remove(number: number)
-            sink.events.append(.streamReset(stream.id, .peer(code: code)))
+            onResetStream(wireID: wireID, code: code, finalSize: finalSize, sink: &sink)
         case let .maxData(maximum):
             peerMaxData = max(peerMaxData, maximum)
         case let .maxStreamData(wireID, maximum):
@@ -63,20 +112,65 @@ extension StreamConnection {
         }
     }
 
-    /// STREAM data: finds or opens the stream, applies flow control, delivers in order.
+    /// RESET_STREAM, validated as RFC 9000 sections 4.5 and 19.4 require: the final size is
+    /// at least every byte received, equal to a final size already known, and within both the
+    /// stream's and the session's flow-control limits; anything else closes the session. Only
+    /// then do the stream's bytes up to the final size count as received and consumed.
+    private mutating func onResetStream(wireID: UInt64, code: UInt64, finalSize: UInt64, sink: inout Sink) {
+        guard let number = numbersByWireID[wireID], let stream = streams[number] else {
+            // A stream of this node's that it never opened cannot be reset (STREAM_STATE_ERROR);
+            // one already closed, or one of the peer's never seen, needs nothing (no state is
+            // made for a stream only a reset names).
+            if wireID & 1 == localParity, wireID >= nextLocalWireID { violation = .streamState }
+            return
+        }
+        if let known = stream.finalSize, known != finalSize {
+            violation = .finalSize
+            return
+        }
+        guard finalSize >= stream.highestReceived else {
+            violation = .finalSize
+            return
+        }
+        let growth = finalSize - stream.highestReceived
+        guard finalSize <= stream.advertisedMaximum, growth <= sessionCreditRemaining else {
+            violation = .flowControl
+            return
+        }
+        dataReceived += growth
+        // Every byte up to the final size is now consumed: consumedOffset <= highestReceived
+        // <= finalSize, so this cannot underflow.
+        creditSession(finalSize - stream.consumedOffset)
+        // Credit was returned above; keep `remove` from returning it twice.
+        streams[number]?.consumedOffset = finalSize
+        streams[number]?.highestReceived = finalSize
+        remove(number: number)
+        sink.events.append(.streamReset(stream.id, .peer(code: code)))
+    }
+
+    /// Session-wide bytes the peer may still send beyond the highest offsets received.
+    var sessionCreditRemaining: UInt64 {
+        localMaxData >= dataReceived ? localMaxData - dataReceived : 0
+    }
+
+    /// STREAM data: finds or opens the stream, applies flow control, delivers in order. Data
+    /// beyond the stream's or the session's window, or contradicting the stream's end, closes
+    /// the session (RFC 9000 sections 4.1 and 4.5).
     private mutating func onStreamFrame(wireID: UInt64, offset: UInt64, data: ArraySlice<UInt8>, fin: Bool, sink: inout Sink) {
         sink.receivedStreamData = true
         guard let number = streamNumber(forIncoming: wireID, sink: &sink) else { return }
-        let end = offset + UInt64(data.count)
-        let growth = end > streams[number]!.highestReceived ? end - streams[number]!.highestReceived : 0
-        guard dataReceived + growth <= localMaxData,
-              case let .accepted(grown) = streams[number]!.receive(offset: offset, data: data, fin: fin, events: &sink.events)
-        else {
-            sink.statistics.droppedBadFrames += 1
-            let stream = streams[number]!
-            pendingResets.append((wireID, StreamConnection.flowControlErrorCode, stream.sentOffset))
-            sink.events.append(.streamReset(stream.id, .refused))
-            remove(number: number)
+        let (end, overflow) = offset.addingReportingOverflow(UInt64(data.count))
+        let highest = streams[number]!.highestReceived
+        guard !overflow, end <= highest || end - highest <= sessionCreditRemaining else {
+            violation = .flowControl
+            return
+        }
+        let costBefore = streams[number]!.pendingCost
+        let outcome = streams[number]!.receive(
+            offset: offset, data: data, fin: fin, fragmentOverhead: limits.fragmentOverhead, events: &sink.events)
+        reassemblyCost = reassemblyCost - costBefore + streams[number]!.pendingCost
+        guard case let .accepted(grown) = outcome else {
+            if case let .violation(kind) = outcome { violation = kind }
             return
         }
         dataReceived += grown
@@ -86,19 +180,34 @@ extension StreamConnection {
         finishIfDone(number: number, sink: &sink)
     }
 
-    /// The local number of the stream with `wireID`, opening it (and any lower one of the
-    /// peer's) when it is new; `nil` for a stream already closed, never opened by this node, or
-    /// refused.
+    /// The local number of the stream with `wireID`, opening it when it is new; `nil` for a
+    /// stream already closed, never opened by this node, or refused.
+    ///
+    /// Like QUIC's MAX_STREAMS rule (RFC 9000 section 4.6), a peer may name a new stream at
+    /// most ``Limits/incomingStreamIDAllowance`` IDs past the lowest of its IDs not yet seen
+    /// (the watermark ``nextPeerWireID``); a frame naming one further closes the session with
+    /// STREAM_LIMIT_ERROR, before any work. Lower IDs the frame only implies open too, as in
+    /// QUIC, but only while ``Limits/maximumIncomingStreams`` leaves room: once full, an
+    /// implied ID costs nothing (the watermark just moves past it) and only the named stream
+    /// is refused with a reset, of which at most ``Limits/maximumQueuedRefusals`` wait.
     private mutating func streamNumber(forIncoming wireID: UInt64, sink: inout Sink) -> UInt64? {
         if let number = numbersByWireID[wireID] { return number }
-        guard wireID & 1 != localParity, wireID >= nextPeerWireID else { return nil }
-        while nextPeerWireID <= wireID {
-            let newID = nextPeerWireID
-            nextPeerWireID += 2
-            guard incomingCount < limits.maximumIncomingStreams else {
-                pendingResets.append((newID, StreamConnection.refusedCode, 0))
-                continue
-            }
+        if wireID & 1 == localParity {
+            // RFC 9000 section 19.8: a frame for a local stream not yet opened.
+            if wireID >= nextLocalWireID { violation = .streamState }
+            return nil
+        }
+        guard wireID >= nextPeerWireID else { return nil }
+        // Streams below `wireID` the frame implies (the watermark and `wireID` share a parity).
+        let implied = (wireID - nextPeerWireID) / 2
+        guard implied < UInt64(limits.incomingStreamIDAllowance) else {
+            violation = .streamLimit
+            return nil
+        }
+        let room = UInt64(max(0, limits.maximumIncomingStreams - incomingCount))
+        let opening = min(implied + 1, room)
+        for step in 0..<opening {
+            let newID = nextPeerWireID + 2 * step
             let number = sink.nextStreamNumber
             sink.nextStreamNumber += 1
             let id = StreamID(peer: peer, number: number)
@@ -107,7 +216,26 @@ extension StreamConnection {
             incomingCount += 1
             sink.events.append(.incomingStream(id))
         }
-        return numbersByWireID[wireID]
+        nextPeerWireID = wireID + 2
+        if let number = numbersByWireID[wireID] { return number }
+        // Over the limit: refuse the named stream (its opener waits on it); the implied ones
+        // were never seen, so nothing is owed for them.
+        guard refusalsQueued < limits.maximumQueuedRefusals else {
+            violation = .streamLimit
+            return nil
+        }
+        pendingResets.append((wireID, StreamConnection.refusedCode, 0))
+        return nil
+    }
+
+    /// Refusals among ``pendingResets`` (resets this node chose to send for its own streams
+    /// are bounded by the application, not the peer).
+    var refusalsQueued: Int {
+        var count = 0
+        for reset in pendingResets where reset.code == StreamConnection.refusedCode && reset.wireID & 1 != localParity {
+            count += 1
+        }
+        return count
     }
 
     /// Reports a completed send side and forgets a stream both sides are done with.
@@ -122,8 +250,6 @@ extension StreamConnection {
         }
     }
 
-    /// The application error code of a reset this layer sends when a peer breaks flow control.
-    static let flowControlErrorCode: UInt64 = 0x3
     /// The application error code of a reset refusing a stream over the limit.
     static let refusedCode: UInt64 = 0x5
 }

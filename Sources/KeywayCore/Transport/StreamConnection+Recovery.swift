@@ -39,7 +39,10 @@ extension StreamConnection {
         largestAcked = max(largestAcked ?? 0, largest)
         if let newest {
             if newest.packetNumber == largest {
-                let delay = Int64(clamping: delayMicroseconds) &* 1000
+                // The peer's delay is any varint: saturate rather than wrap (the estimator caps
+                // it at the maximum ack delay anyway).
+                let (scaled, overflow) = Int64(clamping: delayMicroseconds).multipliedReportingOverflow(by: 1000)
+                let delay = overflow ? Int64.max : scaled
                 rtt.update(sample: (now - newest.sentAt).nanosecondsClamped, ackDelay: delay, maximumAckDelay: limits.maximumAckDelay)
             }
             probeCount = 0

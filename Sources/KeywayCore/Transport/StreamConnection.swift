@@ -117,6 +117,10 @@ struct StreamConnection: Sendable {
     var pingPending = false
     /// RESET_STREAM frames to send.
     var pendingResets: [(wireID: UInt64, code: UInt64, finalSize: UInt64)] = []
+    /// The rule the peer broke, once it broke one: the session manager then closes the session.
+    var violation: TransportViolation?
+    /// What the streams' out-of-order pieces are charged in all (``TransportStream/pendingCost``).
+    var reassemblyCost: UInt64 = 0
 
     /// The parts of ``TransportConfiguration`` this layer needs, in nanoseconds where timed.
     struct Limits: Sendable {
@@ -127,7 +131,13 @@ struct StreamConnection: Sendable {
         let sessionWindow: UInt64
         let sendBufferLimit: Int
         let maximumIncomingStreams: Int
+        let incomingStreamIDAllowance: Int
+        let maximumQueuedRefusals: Int
         let creditOnDelivery: Bool
+        /// ``TransportConfiguration/reassemblyFragmentOverhead``.
+        let fragmentOverhead: UInt64
+        /// ``TransportConfiguration/maximumReassemblyRangesPerStream``.
+        let maximumReassemblyRanges: Int
         let initialRTT: Duration
         let initialWindowPackets: Int
         let minimumWindowPackets: Int
@@ -150,7 +160,11 @@ struct StreamConnection: Sendable {
             sessionWindow = max(configuration.sessionReceiveWindow, TransportSpec.initialSessionWindow)
             sendBufferLimit = configuration.streamSendBufferLimit
             maximumIncomingStreams = configuration.maximumIncomingStreams
+            incomingStreamIDAllowance = max(1, configuration.incomingStreamIDAllowance)
+            maximumQueuedRefusals = max(1, configuration.maximumQueuedRefusals)
             creditOnDelivery = configuration.creditOnDelivery
+            fragmentOverhead = configuration.reassemblyFragmentOverhead
+            maximumReassemblyRanges = max(2, configuration.maximumReassemblyRangesPerStream)
             initialRTT = configuration.initialRTT
             initialWindowPackets = configuration.initialWindowPackets
             minimumWindowPackets = configuration.minimumWindowPackets
@@ -211,10 +225,12 @@ struct StreamConnection: Sendable {
     }
 
     /// Gives `bytes` of session-wide credit back to the peer.
+    /// Consumed bytes never exceed received ones, which never exceed ``localMaxData``; the
+    /// arithmetic saturates all the same, so no accounting slip can trap.
     mutating func creditSession(_ bytes: UInt64) {
-        dataConsumed += bytes
+        dataConsumed = min(dataConsumed.addingReportingOverflow(bytes).overflow ? .max : dataConsumed + bytes, localMaxData)
         if localMaxData - dataConsumed < limits.sessionWindow / 2 {
-            localMaxData = dataConsumed + limits.sessionWindow
+            localMaxData = min(dataConsumed + limits.sessionWindow, TransportSpec.maximumVarint)
             needsMaxData = true
         }
     }
@@ -223,6 +239,7 @@ struct StreamConnection: Sendable {
     mutating func remove(number: UInt64) {
         guard let stream = streams.removeValue(forKey: number) else { return }
         numbersByWireID.removeValue(forKey: stream.wireID)
+        reassemblyCost -= stream.pendingCost
         if stream.wireID & 1 != localParity { incomingCount -= 1 }
         if stream.highestReceived > stream.consumedOffset {
             creditSession(stream.highestReceived - stream.consumedOffset)

@@ -130,6 +130,17 @@ struct RangeSet: Sendable, Equatable {
         if ranges.count > count { ranges.removeFirst(ranges.count - count) }
     }
 
+    /// Whether `range` overlaps or adjoins a range of the set (inserting it adds no range).
+    /// O(log n).
+    func touches(_ range: Range<UInt64>) -> Bool {
+        let i = firstIndex(endingAfter: range.lowerBound)
+        if i > 0 && ranges[i - 1].upperBound == range.lowerBound { return true }
+        return i < ranges.count && ranges[i].lowerBound <= range.upperBound
+    }
+
+    /// The number of ranges.
+    var count: Int { ranges.count }
+
     /// The parts of `range` not in the set, in ascending order.
     func gaps(in range: Range<UInt64>) -> [Range<UInt64>] {
         var result: [Range<UInt64>] = []

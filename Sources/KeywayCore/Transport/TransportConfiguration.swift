@@ -35,6 +35,13 @@ public struct TransportConfiguration: Sendable {
 
     // MARK: Handshakes
 
+    /// The wall-clock time at the core's ``Instant/zero``, as time since 1970-01-01 UTC. A
+    /// handshake initiation carries a TAI64N timestamp of this plus `now` (WireGuard's replay
+    /// guard); responders accept from each key only timestamps that grow, so it MUST not go
+    /// back across restarts of this node: the runtime sets it from the system clock when the
+    /// node starts. Simulations and tests leave it at zero and run one virtual clock.
+    public var handshakeClockOrigin: Duration = .zero
+
     /// First wait before a handshake initiation is sent again; doubled each attempt.
     /// Short, because a lost initiation otherwise delays a reconnect by this much.
     public var handshakeRetryInitialDelay: Duration = .milliseconds(500)
@@ -101,6 +108,26 @@ public struct TransportConfiguration: Sendable {
     /// Endpoints remembered per peer (handshakes go to all of them).
     public var maximumEndpointsPerPeer = 4
 
+    // MARK: Session limits (a peer's key costs nothing, so sessions are bounded)
+
+    /// Sessions (peers with state) this node holds at most. A handshake from a new key when
+    /// the table is full evicts the least recently active session a peer opened that is
+    /// unconfirmed or idle (no stream); sessions this node dialled and sessions with streams
+    /// are never evicted. 2,048 sessions take about 14 MB at the measured 6.6 kB each.
+    public var maximumSessions = 2048
+    /// Sessions opened by initiations from one source prefix (a /24 or a /48, whatever the
+    /// port) at most; a newcomer evicts that prefix's least recently active evictable one.
+    /// One host with throw-away keys then holds at most this many.
+    public var maximumSessionsPerPrefix = 256
+    /// Sessions peers opened that are not confirmed yet (their handshake's keys wait for the
+    /// first data packet: pending handshakes) at most; a newcomer evicts the oldest.
+    public var maximumUnconfirmedSessions = 256
+    /// Prefix length of an IPv4 source for ``maximumSessionsPerPrefix`` (a /24, as the DHT's
+    /// limits).
+    public var sessionPrefixIPv4Bits = 24
+    /// Prefix length of an IPv6 source for ``maximumSessionsPerPrefix`` (a /48, a site).
+    public var sessionPrefixIPv6Bits = 48
+
     // MARK: Packets and reliability
 
     /// The largest datagram (UDP payload) a session sends before path MTU discovery proves a
@@ -150,6 +177,33 @@ public struct TransportConfiguration: Sendable {
     public var streamSendBufferLimit = 4 << 20
     /// Streams a peer may have open towards this node at once; more are refused with a reset.
     public var maximumIncomingStreams = 1024
+    /// How far past the lowest stream ID it has not used yet a peer may name a new stream, in
+    /// streams (QUIC's MAX_STREAMS allowance, RFC 9000 section 4.6). A frame naming one
+    /// further closes the session (``TransportViolation/streamLimit``) before any work, so one
+    /// frame opens at most this many streams. An honest peer opens its IDs in order; it only
+    /// gets ahead when the first frames of that many streams are all lost or reordered.
+    public var incomingStreamIDAllowance = 1024
+    /// Resets refusing peer streams over ``maximumIncomingStreams`` that may wait to be sent.
+    /// A peer that provokes more refusals than this node can send (it never acknowledges, so
+    /// the congestion window stays shut) has its session closed
+    /// (``TransportViolation/streamLimit``) instead of growing the queue.
+    public var maximumQueuedRefusals = 256
+    /// What each out-of-order piece of stream data waiting for reassembly is charged on top of
+    /// its bytes, against the stream's and the session's receive windows and
+    /// ``reassemblyBudget``: about what one piece costs in memory (its array's header and
+    /// allocation, its table entry). 400,000 one-byte fragments then count for 52 MB, not
+    /// 400 kB, and are refused long before.
+    public var reassemblyFragmentOverhead: UInt64 = 128
+    /// Disjoint byte ranges one stream may hold received (its delivered prefix and the pieces
+    /// waiting above gaps). Data that would add one more is not accepted (its packet is not
+    /// acknowledged, so an honest sender repeats it later); this bounds the range bookkeeping
+    /// per stream (a sorted array with binary search, so each insert is O(log n) comparisons
+    /// and moves at most this many ranges).
+    public var maximumReassemblyRangesPerStream = 256
+    /// Bytes of out-of-order stream data (with ``reassemblyFragmentOverhead`` per piece) all
+    /// sessions together may buffer. A packet whose out-of-order data does not fit is not
+    /// acknowledged; the sender repeats it. 16 MiB: one session's whole default window.
+    public var reassemblyBudget: UInt64 = 16 << 20
     /// Whether data counts as consumed (and its flow-control credit returns to the peer) as
     /// soon as it is handed out as an event. When `false`, the caller MUST call
     /// ``SessionManager/consumed(_:count:now:)`` as it processes data.

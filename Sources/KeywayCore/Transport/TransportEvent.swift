@@ -30,6 +30,27 @@ public enum StreamResetReason: Sendable, Equatable {
     case peerRestarted
     /// The peer could not be reached for ``TransportConfiguration/handshakeGiveUpAfter``.
     case unreachable
+    /// The peer broke the transport protocol and its session was closed
+    /// (``TransportEvent/sessionAborted(_:_:)``).
+    case sessionAborted(TransportViolation)
+}
+
+/// A rule of the transport protocol that an authenticated peer broke; the session is closed
+/// at once, as a QUIC endpoint closes a connection with the error of the same name (RFC 9000
+/// section 20.1, whose codes are the raw values).
+public enum TransportViolation: UInt64, Sendable, Equatable {
+    /// More stream bytes than the window granted, for one stream or the session
+    /// (FLOW_CONTROL_ERROR).
+    case flowControl = 0x3
+    /// A stream ID beyond the allowance of incoming streams, or more refused streams
+    /// outstanding than this node keeps resets for (STREAM_LIMIT_ERROR).
+    case streamLimit = 0x4
+    /// A frame for a stream of this node's parity that this node never opened
+    /// (STREAM_STATE_ERROR).
+    case streamState = 0x5
+    /// A final size below the bytes already received, or other than one already known
+    /// (FINAL_SIZE_ERROR).
+    case finalSize = 0x6
 }
 
 /// Why a session moved to another endpoint.
@@ -58,6 +79,10 @@ public enum TransportEvent: Sendable, Equatable {
     case peerRefused(Ed25519.PublicKey)
     /// The session with `peer` was idle and is forgotten; its keys are zeroed.
     case sessionClosed(Ed25519.PublicKey)
+    /// `peer` broke the transport protocol: the session is forgotten (its keys zeroed) and its
+    /// streams were reset with ``StreamResetReason/sessionAborted(_:)``. A new handshake
+    /// starts a new session.
+    case sessionAborted(Ed25519.PublicKey, TransportViolation)
     /// The peer opened a stream.
     case incomingStream(StreamID)
     /// In-order bytes of a stream.
@@ -138,6 +163,9 @@ public struct TransportStatistics: Sendable, Equatable {
     public var droppedRefused = 0
     /// Authenticated data packets whose frames did not parse or broke the protocol.
     public var droppedBadFrames = 0
+    /// Authenticated data packets not taken (nor acknowledged) because their out-of-order
+    /// stream data did not fit a reassembly limit.
+    public var droppedReassemblyLimit = 0
     /// Moves to a new endpoint after an authenticated packet from it.
     public var passiveRebinds = 0
     /// Moves to a new endpoint after a newer record.
@@ -159,6 +187,14 @@ public struct TransportStatistics: Sendable, Equatable {
     public var resolvesRequested = 0
     /// Times a peer was found to have restarted.
     public var peerRestarts = 0
+    /// Sessions closed because the peer broke the protocol (``TransportViolation``).
+    public var sessionsAborted = 0
+    /// Unconfirmed or idle sessions peers opened that were forgotten to make room for a new one
+    /// (``TransportConfiguration/maximumSessions`` and the limits beside it).
+    public var sessionsEvicted = 0
+    /// Initiations from new keys dropped because the session limits were reached and nothing
+    /// could be evicted (every session is dialled by this node or carries streams).
+    public var droppedSessionLimit = 0
 
     /// All zeros.
     public init() {}

@@ -66,9 +66,11 @@ public struct TransportRandom: RandomNumberGenerator, Sendable {
             while out.count < count {
                 if position == buffer.count {
                     // Cannot fail: the key always has the right length.
-                    let block = SecureRandom.deterministicBytes(count: SecureRandom.deterministicSeedLength + Self.blockSize, seed: key) ?? []
+                    var block = SecureRandom.deterministicBytes(count: SecureRandom.deterministicSeedLength + Self.blockSize, seed: key) ?? []
                     key = SecureBytes(block.prefix(SecureRandom.deterministicSeedLength))
                     buffer = Array(block.dropFirst(SecureRandom.deterministicSeedLength))
+                    // The block held the next key and the bytes now in `buffer`: leave no copy.
+                    NoiseHKDF.wipe(&block)
                     position = 0
                 }
                 let take = min(count - out.count, buffer.count - position)

@@ -33,12 +33,18 @@ public enum TransportSpec {
     public static let cookieNonceLength = 12
 
     /// Bytes of the encrypted message-1 payload: the initiator's Ed25519 key (32), its state
-    /// ID for the responder (8) and its initiation counter (8).
-    public static let initiationPayloadLength = 32 + 8 + 8
+    /// ID for the responder (8) and its TAI64N timestamp (12, see ``timestampLength``).
+    public static let initiationPayloadLength = 32 + 8 + timestampLength
+    /// Bytes of a handshake initiation's timestamp: TAI64N as in WireGuard (8 bytes of TAI64
+    /// label, 4 of nanoseconds, both big-endian).
+    public static let timestampLength = 12
+    /// The TAI64 label of 1970-01-01 00:00:00 TAI-10 s, as WireGuard writes Unix time:
+    /// `2^62 + 10`.
+    public static let tai64Epoch: UInt64 = (1 << 62) + 10
     /// Bytes of the encrypted message-2 payload: the responder's state ID for the initiator.
     public static let responsePayloadLength = 8
     /// Bytes of Noise IK message 1 with keyway's payload: `e` (32), encrypted `s` (48) and the
-    /// encrypted payload (48 + 16). IKpsk2 has the same length.
+    /// encrypted payload (52 + 16). IKpsk2 has the same length.
     public static let noiseInitiationLength = 32 + 48 + initiationPayloadLength + Noise.macLength
     /// Bytes of Noise IK message 2 with keyway's payload: `e` (32) and the encrypted payload.
     public static let noiseResponseLength = 32 + responsePayloadLength + Noise.macLength

@@ -40,6 +40,10 @@ struct TransportStream: Sendable {
     var received = RangeSet()
     /// Out-of-order pieces waiting for the bytes before them, keyed by offset; disjoint.
     var pending: [UInt64: [UInt8]] = [:]
+    /// What ``pending`` is charged: its bytes plus a fixed overhead per piece
+    /// (``TransportConfiguration/reassemblyFragmentOverhead``), so that a flood of tiny
+    /// fragments counts for the memory it really takes.
+    var pendingCost: UInt64 = 0
     /// Bytes delivered in order to the application.
     var readOffset: UInt64 = 0
     /// Bytes the application consumed (flow-control credit given back).
@@ -141,17 +145,21 @@ struct TransportStream: Sendable {
     enum ReceiveOutcome {
         /// Accepted; the highest received offset grew by this many bytes.
         case accepted(growth: UInt64)
-        /// It broke flow control or contradicted the stream's end.
-        case violation
+        /// It broke flow control or contradicted the stream's end (RFC 9000 section 4.5).
+        case violation(TransportViolation)
     }
 
     /// Takes bytes at `offset` (the end of the stream after them with `fin`), delivering
-    /// whatever is now in order to `events`.
-    mutating func receive(offset: UInt64, data: ArraySlice<UInt8>, fin: Bool, events: inout Deque<TransportEvent>) -> ReceiveOutcome {
-        let end = offset + UInt64(data.count)
-        if let finalSize, end > finalSize || (fin && end != finalSize) { return .violation }
-        if fin && end < highestReceived { return .violation }
-        guard end <= advertisedMaximum else { return .violation }
+    /// whatever is now in order to `events`. The frame decoder guarantees that
+    /// `offset + data.count` is at most ``TransportSpec/maximumVarint``.
+    mutating func receive(
+        offset: UInt64, data: ArraySlice<UInt8>, fin: Bool, fragmentOverhead: UInt64, events: inout Deque<TransportEvent>
+    ) -> ReceiveOutcome {
+        let (end, overflow) = offset.addingReportingOverflow(UInt64(data.count))
+        guard !overflow else { return .violation(.flowControl) }
+        if let finalSize, end > finalSize || (fin && end != finalSize) { return .violation(.finalSize) }
+        if fin && end < highestReceived { return .violation(.finalSize) }
+        guard end <= advertisedMaximum else { return .violation(.flowControl) }
         if fin { finalSize = end }
         let growth = end > highestReceived ? end - highestReceived : 0
         highestReceived = max(highestReceived, end)
@@ -162,9 +170,10 @@ struct TransportStream: Sendable {
                 if gap.lowerBound == readOffset {
                     events.append(.streamData(id, Array(piece)))
                     readOffset = gap.upperBound
-                    deliverPending(events: &events)
+                    deliverPending(fragmentOverhead: fragmentOverhead, events: &events)
                 } else {
                     pending[gap.lowerBound] = Array(piece)
+                    pendingCost += UInt64(piece.count) + fragmentOverhead
                 }
             }
             received.insert(offset..<end)
@@ -177,11 +186,25 @@ struct TransportStream: Sendable {
     }
 
     /// Delivers the pieces that follow ``readOffset`` without a gap.
-    private mutating func deliverPending(events: inout Deque<TransportEvent>) {
+    private mutating func deliverPending(fragmentOverhead: UInt64, events: inout Deque<TransportEvent>) {
         while let piece = pending.removeValue(forKey: readOffset) {
             events.append(.streamData(id, piece))
             readOffset += UInt64(piece.count)
+            pendingCost -= UInt64(piece.count) + fragmentOverhead
         }
+    }
+
+    /// What taking bytes `offset..<end` would add to the reassembly: the cost of the pieces it
+    /// would leave waiting (0 when it fills the gap at ``readOffset``, which delivers it and
+    /// everything after it), and whether it would add a disjoint range to ``received``.
+    /// O(log n + k) for n ranges, k of them overlapped.
+    func reassemblyGrowth(offset: UInt64, end: UInt64, fragmentOverhead: UInt64) -> (cost: UInt64, newRange: Bool) {
+        guard end > readOffset else { return (0, false) }
+        let gaps = received.gaps(in: max(offset, readOffset)..<end)
+        guard let first = gaps.first, first.lowerBound != readOffset else { return (0, false) }
+        var cost: UInt64 = 0
+        for gap in gaps { cost += UInt64(gap.count) + fragmentOverhead }
+        return (cost, !received.touches(offset..<end))
     }
 
     /// The application consumed bytes up to `offset`: returns how many bytes of session credit
