@@ -12,7 +12,9 @@ import KeywayCrypto
 /// Format: one key a line (52 z-base-32 characters, optionally after `pk:`, or 64 hex digits);
 /// `#` starts a comment that runs to the end of the line; blank lines and surrounding spaces are
 /// ignored. Any other line is an error that names the file and the line, so a typo never silently
-/// shuts a peer out (or, worse, is mistaken for a key).
+/// shuts a peer out (or, worse, is mistaken for a key). Anyone who can change the file decides
+/// who reaches the node, so it must belong to the effective user (or root), must not be writable
+/// by group or others, and must sit in directories only they can write (``FileSafety``).
 public enum AllowFile {
     /// The largest file read: tens of thousands of keys.
     public static let maximumFileSize = 4 << 20
@@ -57,6 +59,11 @@ public enum AllowFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, code: errno) }
         guard FileSystem.kind(of: info.st_mode) == nil else { throw .notRegularFile(path: path) }
+        do {
+            try FileSafety.check(openFile: fd, at: path, role: .allowList, forbiddenBits: FileSafety.writableByOthersBits)
+        } catch {
+            throw .unsafe(error)
+        }
         var contents = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -79,6 +86,8 @@ public enum AllowFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case unreadable(path: String, code: Int32)
     /// Something other than a regular file is at `path`.
     case notRegularFile(path: String)
+    /// The file, or a directory above it, could be changed by someone else (``FileSafety``).
+    case unsafe(FileSafetyError)
     /// The file is longer than ``AllowFile/maximumFileSize``.
     case tooLarge(path: String)
     /// Line `line` (1-based) is neither a key, a comment nor blank.
@@ -91,6 +100,8 @@ public enum AllowFileError: Error, Equatable, Sendable, CustomStringConvertible 
             return "cannot read the allow file \(path): \(String(cString: strerror(code)))"
         case let .notRegularFile(path):
             return "the allow file \(path) is not a regular file"
+        case let .unsafe(error):
+            return error.description
         case let .tooLarge(path):
             return "the allow file \(path) is longer than \(AllowFile.maximumFileSize) bytes"
         case let .invalidKey(path, line, problem):

@@ -35,6 +35,12 @@ enum IdentityFileWriter {
     ) throws(IdentityError) -> Outcome {
         let directory = FileSystem.directoryName(of: path)
         try FileSystem.createDirectories(directory, mode: IdentityStore.directoryMode)
+        // A secret written where someone else may rename or replace entries is not kept safe.
+        do {
+            try FileSafety.checkDirectories(above: path, role: .identity)
+        } catch {
+            throw .unsafeFile(error)
+        }
 
         let temporary = FileSystem.join(
             directory, ".\(FileSystem.baseName(of: path)).\(String(SecureRandom.uint64(), radix: 16)).tmp")

@@ -2,6 +2,9 @@ import Foundation
 import KeywayCore
 import KeywayCrypto
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Issue 12, attack 12 and item 6: `keyway listen` exposes a local service to peers, so it must
 /// not start open to every key by mistake. Without `--allow`, `--allow-file` or
@@ -35,6 +38,29 @@ struct ListenExposureTests {
             let key = Ed25519.KeyPair.generate().publicKey.zBase32
             let both = try await children.run(["listen", "--allow-any", "--allow", key, "--state-dir", "s"], name: "both")
             #expect(both.status == 2 && both.stderr.split(separator: "\n").count == 1, "\(both.stderr)")
+        }
+    }
+
+    /// A restriction that someone else could undo is refused too: a mesh secret others may
+    /// read, an allow file others may change. One line naming the file and the fix, status 2.
+    @Test func unsafeSecretAndAllowFilesAreOneLineWithTheFix() async throws {
+        try await RuntimeTestSupport.withTemporaryDirectory { directory in
+            let children = ChildProcesses(directory: directory)
+            defer { children.killAll() }
+            try Data("correct horse\n".utf8).write(to: URL(fileURLWithPath: directory + "/secret"))
+            #expect(chmod(directory + "/secret", 0o644) == 0)
+            try Data("\(Ed25519.KeyPair.generate().publicKey.zBase32)\n".utf8).write(to: URL(fileURLWithPath: directory + "/allowed"))
+            #expect(chmod(directory + "/allowed", 0o666) == 0)
+            let cases: [([String], String)] = [
+                (["listen", "--mesh-secret-file", "secret"], "run chmod 600 secret"),
+                (["listen", "--allow-file", "allowed"], "run chmod go-w allowed"),
+            ]
+            for (index, (arguments, fix)) in cases.enumerated() {
+                let result = try await children.run(arguments + ["--state-dir", "s"], name: "unsafe\(index)")
+                #expect(result.status == 2, "\(arguments): \(result.stderr)")
+                #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+                #expect(result.stderr.hasSuffix(fix + "\n"), "\(arguments): \(result.stderr)")
+            }
         }
     }
 
