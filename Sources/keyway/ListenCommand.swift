@@ -21,7 +21,9 @@ struct ListenCommand: AsyncParsableCommand {
             The node publishes its endpoints like `keyway run`, so peers reach it with \
             `keyway connect KEY` or `keyway forward --to KEY`. Status lines (key:, listening:, \
             published:, accepted: KEY) go to standard output with --forward, else to standard \
-            error (standard output carries the stream). --allow limits who may connect.
+            error (standard output carries the stream). It refuses to start (exit status 2) \
+            unless --allow KEY, --allow-file FILE or --mesh-secret-file FILE limits who may \
+            connect, or --allow-any says that any key may.
             """)
 
     @OptionGroup var identity: IdentityOptions
@@ -39,6 +41,7 @@ struct ListenCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = try logging.bootstrap(fallback: .warning, environment: environment)
+        try node.requirePeerRestriction(command: "keyway listen")
         let service: Endpoint?
         do {
             service = try forward.map { try EndpointArgument.parse($0, for: .contact) }

@@ -14,8 +14,18 @@ struct StreamNodeOptions: ParsableArguments {
     var seed: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
-        "Only this key may open sessions with this node (repeatable; default: any key).", valueName: "key"))
+        "Only this key may open sessions with this node (repeatable; listen needs it, --allow-file, --mesh-secret-file or --allow-any).",
+        valueName: "key"))
     var allow: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A file of keys that may open sessions, one a line, # comments (repeatable; adds to --allow).",
+        valueName: "file"))
+    var allowFile: [String] = []
+
+    @Flag(name: .long, help: ArgumentHelp(
+        "Let any key open sessions (listen refuses to start without a restriction unless this is given)."))
+    var allowAny = false
 
     @Option(name: .long, help: ArgumentHelp(
         "A file holding the mesh's shared secret: only nodes with the same secret can talk (Noise IKpsk2).",
@@ -32,13 +42,23 @@ struct StreamNodeOptions: ParsableArguments {
         var configuration = KeywayNodeConfiguration(keyPair: keyPair)
         configuration.listen = try NodeArguments.listen(listen, fallback: KeywayNodeConfiguration.defaultListen)
         configuration.seeds = try NodeArguments.seeds(seed, environment: environment)
-        if !allow.isEmpty {
+        if allowAny, !allow.isEmpty || !allowFile.isEmpty {
+            throw CommandFailure.error("--allow-any contradicts --allow and --allow-file; give one or the other")
+        }
+        if !allow.isEmpty || !allowFile.isEmpty {
             var keys = Set<Ed25519.PublicKey>()
             for text in allow {
                 do {
                     keys.insert(try Ed25519.PublicKey(parsing: text))
                 } catch {
                     throw CommandFailure.error("--allow: invalid key \"\(text)\": \(error)")
+                }
+            }
+            for path in allowFile {
+                do {
+                    keys.formUnion(try AllowFile.load(fromFile: path))
+                } catch {
+                    throw CommandFailure.error("--allow-file: \(error)")
                 }
             }
             configuration.transport.peerPolicy = .only(keys)
@@ -54,6 +74,20 @@ struct StreamNodeOptions: ParsableArguments {
             configuration.interfaceScanInterval = try Self.duration(interfaceScanInterval, option: "--interface-scan-interval")
         }
         return configuration
+    }
+
+    /// Whether these options limit who may open sessions: an allow-list or a mesh secret.
+    var restrictsPeers: Bool { !allow.isEmpty || !allowFile.isEmpty || meshSecretFile != nil }
+
+    /// Throws, for a command that hands peers a local service (`listen`), unless the options
+    /// limit who may open sessions or `--allow-any` says that anyone may (issue 12, attack 12:
+    /// a throw-away key reached the forwarded service of a listener started without `--allow`).
+    func requirePeerRestriction(command: String) throws {
+        guard restrictsPeers || allowAny else {
+            throw CommandFailure.error(
+                "\(command) would let any key reach it: give --allow KEY, --allow-file FILE or --mesh-secret-file FILE"
+                    + " (or --allow-any to accept every key)")
+        }
     }
 
     /// A configuration for a client node (`connect`, `forward`): read-only in the DHT (BEP 43) and

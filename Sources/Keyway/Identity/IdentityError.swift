@@ -21,6 +21,9 @@ public enum IdentityError: Error, Equatable, Sendable, CustomStringConvertible {
     case notRegularFile(path: String, kind: FileKind)
     /// The file's permission bits (`mode`, e.g. `0o644`) let its group or others read or write it.
     case insecurePermissions(path: String, mode: UInt32)
+    /// The file, or a directory above it, fails the ownership and permission checks of
+    /// ``FileSafety`` (OpenSSH `StrictModes`): someone else could read or replace it.
+    case unsafeFile(FileSafetyError)
     /// The file exists but this process may not open it (`EACCES` or `EPERM`).
     case permissionDenied(path: String)
     /// The file ends early: everything in it is a correct start of an identity file, but the end is
@@ -73,6 +76,8 @@ public enum IdentityError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .insecurePermissions(path, mode):
             return "identity file \(path) is accessible by group or others (mode \(Self.octal(mode)));"
                 + " run chmod 600 \(path)"
+        case let .unsafeFile(error):
+            return error.description
         case let .permissionDenied(path):
             return "cannot read identity file \(path): permission denied"
         case let .truncated(path):

@@ -10,7 +10,9 @@ import KeywayCrypto
 /// The file is opened first and every check is made on the open descriptor (`fstat`), so the file
 /// checked is the file read. Symbolic links are followed (a secret mounted by Kubernetes is a link
 /// into a `..data` directory); the checks apply to the file at the end of the link. The open is
-/// non-blocking so that a named pipe at the path is refused instead of hanging the node.
+/// non-blocking so that a named pipe at the path is refused instead of hanging the node. The file
+/// must belong to the effective user (or root), and the directories above it must be safe
+/// (``FileSafety``, as OpenSSH's `StrictModes`).
 enum IdentityFileReader {
     /// What is at the path.
     enum Outcome {
@@ -45,9 +47,19 @@ enum IdentityFileReader {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .systemError(path: path, operation: "stat", code: errno) }
         if let kind = FileSystem.kind(of: info.st_mode) { throw .notRegularFile(path: path, kind: kind) }
+        do {
+            try FileSafety.checkOwner(info, path: path, role: .identity, user: geteuid())
+        } catch {
+            throw .unsafeFile(error)
+        }
         let permissions = UInt32(info.st_mode) & FileSystem.permissionBits
         guard permissions & IdentityStore.forbiddenModeBits == 0 else {
             throw .insecurePermissions(path: path, mode: permissions)
+        }
+        do {
+            try FileSafety.checkDirectories(above: path, role: .identity)
+        } catch {
+            throw .unsafeFile(error)
         }
 
         var length = 0

@@ -9,9 +9,11 @@ import KeywayCrypto
 ///
 /// Steps: create the missing parent directories (mode 0700); write the file to a temporary name in
 /// the same directory, `.<name>.<random>.tmp`, opened with `O_CREAT | O_EXCL` and mode 0600 so it is
-/// never readable by others, not even for a moment; `fsync` it; publish it under the final name
-/// with `link(2)`, which fails with `EEXIST` instead of replacing anything; remove the temporary
-/// name; `fsync` the directory. A reader therefore sees no file or a complete, durable one.
+/// never readable by others, not even for a moment, and locked (``LockedTemporaryFile``: a crashed
+/// writer's file is removed at the next start, a live writer's is not); `fsync` it; publish it
+/// under the final name with `link(2)`, which fails with `EEXIST` instead of replacing anything;
+/// remove the temporary name; `fsync` the directory. A reader therefore sees no file or a
+/// complete, durable one.
 ///
 /// Concurrency: when two processes (or threads) create the same identity at once, `link` lets
 /// exactly one of them publish; the other gets ``Outcome/alreadyExists``, discards its key and
@@ -35,16 +37,33 @@ enum IdentityFileWriter {
     ) throws(IdentityError) -> Outcome {
         let directory = FileSystem.directoryName(of: path)
         try FileSystem.createDirectories(directory, mode: IdentityStore.directoryMode)
+        // A secret written where someone else may rename or replace entries is not kept safe.
+        do {
+            try FileSafety.checkDirectories(above: path, role: .identity)
+        } catch {
+            throw .unsafeFile(error)
+        }
 
-        let temporary = FileSystem.join(
-            directory, ".\(FileSystem.baseName(of: path)).\(String(SecureRandom.uint64(), radix: 16)).tmp")
-        try writeDurably(IdentityFileFormat.encode(keyPair), to: temporary)
+        let temporary: LockedTemporaryFile
+        do {
+            temporary = try LockedTemporaryFile.create(for: path, mode: IdentityStore.fileMode)
+        } catch {
+            throw .systemError(path: error.path, operation: error.operation, code: error.code)
+        }
+        // The lock is held until the temporary name is gone, so a cleaner never takes it.
+        defer { _ = temporary.release() }
+        do {
+            try writeDurably(IdentityFileFormat.encode(keyPair), to: temporary)
+        } catch {
+            _ = unlink(temporary.path)
+            throw error
+        }
 
         beforePublishing()
-        let published = Result { () throws(IdentityError) in try publish(temporary, as: path) }
+        let published = Result { () throws(IdentityError) in try publish(temporary.path, as: path) }
         // The temporary name goes whatever happened; once published, the file lives on under
         // `path`. Removing it before the sync lets one directory sync make both changes durable.
-        _ = unlink(temporary)
+        _ = unlink(temporary.path)
         guard try published.get() else { return .alreadyExists }
         try FileSystem.syncDirectory(directory)
         return .published
@@ -69,28 +88,11 @@ enum IdentityFileWriter {
         }
     }
 
-    /// Writes `contents` to a new file at `path` with mode 0600 and flushes it to disk.
-    /// On failure the partial file is removed.
-    private static func writeDurably(_ contents: SecureBytes, to path: String) throws(IdentityError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(IdentityStore.fileMode))
-        guard fd >= 0 else { throw .systemError(path: path, operation: "create", code: errno) }
-        var failure: IdentityError?
-        // The umask may have cleared owner bits of 0600; set exactly 0600 (this never widens it).
-        if fchmod(fd, mode_t(IdentityStore.fileMode)) != 0 {
-            failure = .systemError(path: path, operation: "chmod", code: errno)
+    /// Writes `contents` to the temporary file and flushes it to disk.
+    private static func writeDurably(_ contents: SecureBytes, to file: LockedTemporaryFile) throws(IdentityError) {
+        if let code = contents.withUnsafeBytes({ FileSystem.writeAll($0, to: file.descriptor) }) {
+            throw .systemError(path: file.path, operation: "write", code: code)
         }
-        if failure == nil, let code = contents.withUnsafeBytes({ FileSystem.writeAll($0, to: fd) }) {
-            failure = .systemError(path: path, operation: "write", code: code)
-        }
-        if failure == nil, fsync(fd) != 0 {
-            failure = .systemError(path: path, operation: "sync", code: errno)
-        }
-        if close(fd) != 0, failure == nil {
-            failure = .systemError(path: path, operation: "close", code: errno)
-        }
-        if let failure {
-            _ = unlink(path)
-            throw failure
-        }
+        guard fsync(file.descriptor) == 0 else { throw .systemError(path: file.path, operation: "sync", code: errno) }
     }
 }

@@ -37,6 +37,7 @@ public enum IdentityStore {
 
     /// The key pair in the identity file at `path`, generated and saved there first if there is
     /// no file yet. Safe to call from several processes at once: all get the same key pair.
+    /// Temporary files a crashed creator left beside `path` are removed first.
     public static func loadOrCreate(at path: String) throws(IdentityError) -> Ed25519.KeyPair {
         try loadOrCreate(at: path, beforePublishing: {})
     }
@@ -47,6 +48,8 @@ public enum IdentityStore {
         at path: String, beforePublishing: () -> Void
     ) throws(IdentityError) -> Ed25519.KeyPair {
         try checkNamesFile(path)
+        // What a writer that crashed before publishing left behind (no live writer's file).
+        LockedTemporaryFile.removeStale(beside: path)
         if case let .loaded(keyPair) = try IdentityFileReader.readIdentity(at: path) { return keyPair }
         let keyPair = Ed25519.KeyPair.generate()
         switch try IdentityFileWriter.create(keyPair, at: path, beforePublishing: beforePublishing) {

@@ -15,8 +15,9 @@ import KeywayCrypto
 /// ```
 /// Reading is lenient: a line that does not parse is skipped and counted, since a stale or damaged
 /// table must never stop a node (it still has its seeds). Writing is atomic: the table goes to a
-/// temporary file in the same directory (mode 0600), is flushed to disk, and replaces the old
-/// one with `rename(2)`, so a reader sees the old table or the new one, never a mix.
+/// locked temporary file in the same directory (mode 0600, ``LockedTemporaryFile``), is flushed
+/// to disk, and replaces the old one with `rename(2)`, so a reader sees the old table or the new
+/// one, never a mix; a writer that crashed first leaves a temporary file the next load removes.
 public enum ContactsFile {
     /// The first line of every contacts file.
     public static let header = "keyway-contacts v1"
@@ -41,8 +42,10 @@ public enum ContactsFile {
         identityPath + defaultSuffix
     }
 
-    /// The contacts at `path`, at most `limit`; empty when there is no file.
+    /// The contacts at `path`, at most `limit`; empty when there is no file. Temporary files a
+    /// crashed ``save(_:to:)`` left beside `path` are removed first (not a live writer's).
     public static func load(at path: String, limit: Int) throws(ContactsFileError) -> Contents {
+        LockedTemporaryFile.removeStale(beside: path)
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
@@ -110,20 +113,22 @@ public enum ContactsFile {
         } catch {
             throw .directory(error)
         }
-        let temporary = FileSystem.join(
-            directory, ".\(FileSystem.baseName(of: path)).\(String(SecureRandom.uint64(), radix: 16)).tmp")
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(fileMode))
-        guard fd >= 0 else { throw .system(path: temporary, operation: "create", code: errno) }
-        var failure: ContactsFileError?
-        if fchmod(fd, mode_t(fileMode)) != 0 { failure = .system(path: temporary, operation: "chmod", code: errno) }
-        if failure == nil, let code = format(contacts).withUnsafeBytes({ FileSystem.writeAll($0, to: fd) }) {
-            failure = .system(path: temporary, operation: "write", code: code)
+        let temporary: LockedTemporaryFile
+        do {
+            temporary = try LockedTemporaryFile.create(for: path, mode: fileMode)
+        } catch {
+            throw .system(path: error.path, operation: error.operation, code: error.code)
         }
-        if failure == nil, fsync(fd) != 0 { failure = .system(path: temporary, operation: "sync", code: errno) }
-        if close(fd) != 0, failure == nil { failure = .system(path: temporary, operation: "close", code: errno) }
-        if failure == nil, rename(temporary, path) != 0 { failure = .system(path: path, operation: "rename", code: errno) }
+        // The lock is held until the temporary name is gone, so a cleaner never takes it.
+        defer { _ = temporary.release() }
+        var failure: ContactsFileError?
+        if let code = format(contacts).withUnsafeBytes({ FileSystem.writeAll($0, to: temporary.descriptor) }) {
+            failure = .system(path: temporary.path, operation: "write", code: code)
+        }
+        if failure == nil, fsync(temporary.descriptor) != 0 { failure = .system(path: temporary.path, operation: "sync", code: errno) }
+        if failure == nil, rename(temporary.path, path) != 0 { failure = .system(path: path, operation: "rename", code: errno) }
         if let failure {
-            _ = unlink(temporary)
+            _ = unlink(temporary.path)
             throw failure
         }
         do {

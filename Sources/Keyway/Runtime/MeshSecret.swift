@@ -22,6 +22,11 @@ public enum MeshSecret {
     public enum LoadError: Error, Equatable, Sendable, CustomStringConvertible {
         /// The file could not be opened or read (the system's word for why).
         case unreadable(path: String, reason: String)
+        /// Something other than a regular file is at `path` (a symbolic link included: the
+        /// secret is read only from the file named, never from wherever a link points).
+        case notRegularFile(path: String)
+        /// The file, or a directory above it, is readable or replaceable by someone else.
+        case unsafe(FileSafetyError)
         /// The file is empty (or only whitespace).
         case empty(path: String)
         /// The file is longer than ``MeshSecret/maximumFileSize``.
@@ -31,6 +36,9 @@ public enum MeshSecret {
         public var description: String {
             switch self {
             case let .unreadable(path, reason): return "cannot read the mesh secret \(path): \(reason)"
+            case let .notRegularFile(path):
+                return "the mesh secret file \(path) is not a regular file (symbolic links are refused); name the file itself"
+            case let .unsafe(error): return error.description
             case let .empty(path): return "the mesh secret file \(path) is empty"
             case let .tooLarge(path): return "the mesh secret file \(path) is longer than \(MeshSecret.maximumFileSize) bytes"
             }
@@ -46,10 +54,29 @@ public enum MeshSecret {
     }
 
     /// The pre-shared key from the secret file at `path`.
+    ///
+    /// The file must be a regular file, not a symbolic link (checked with `lstat` and opened
+    /// with `O_NOFOLLOW`), owned by the effective user or root, with no access for group or
+    /// others, in directories only they can write (``FileSafety``, as OpenSSH's `StrictModes`).
     public static func load(fromFile path: String) throws(LoadError) -> SecureBytes {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        var entry = stat()
+        guard lstat(path, &entry) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        guard entry.st_mode & S_IFMT == S_IFREG else { throw .notRegularFile(path: path) }
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let code = errno
+            if code == ELOOP { throw .notRegularFile(path: path) }
+            throw .unreadable(path: path, reason: String(cString: strerror(code)))
+        }
         defer { close(descriptor) }
+        var opened = stat()
+        guard fstat(descriptor, &opened) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        guard opened.st_mode & S_IFMT == S_IFREG else { throw .notRegularFile(path: path) }
+        do {
+            try FileSafety.check(openFile: descriptor, at: path, role: .meshSecret, forbiddenBits: FileSafety.secretForbiddenBits)
+        } catch {
+            throw .unsafe(error)
+        }
         var contents = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {

@@ -114,7 +114,7 @@ struct NamespaceTests {
             let sent = rng.bytes(count: StreamCommandTests.transferSize)
 
             let listener = try children.start(
-                ["netns", "exec", namespaces.a, keyway, "listen", "--state-dir", "l", "--listen", "0.0.0.0:0",
+                ["netns", "exec", namespaces.a, keyway, "listen", "--state-dir", "l", "--allow-any", "--listen", "0.0.0.0:0",
                  "--interface-scan-interval", "0.2", "--log-level", "info"],
                 name: "listener", executable: ip)
             let key = try await listener.value(after: "key: ", inStandardError: true)

@@ -41,7 +41,7 @@ struct StreamCommandTests {
             let input = directory + "/input.bin"
             let sent = try Self.writeInput(input, count: Self.transferSize, seed: 5)
 
-            let listener = try children.start(["listen", "--state-dir", "l", "--listen", "127.0.0.1:0", "--log-level", "info"], name: "listener")
+            let listener = try children.start(["listen", "--state-dir", "l", "--allow-any", "--listen", "127.0.0.1:0", "--log-level", "info"], name: "listener")
             let key = try await listener.value(after: "key: ", inStandardError: true)
             let address = try await listener.value(after: "listening: ", inStandardError: true)
             let port = try #require(UInt16(address.split(separator: ":").last ?? ""))
@@ -78,7 +78,7 @@ struct StreamCommandTests {
             // Small enough to go out, with its end, in the initial congestion window.
             let size = 8 * 1024
             let sent = try Self.writeInput(input, count: size, seed: 9)
-            let listener = try children.start(["listen", "--state-dir", "l", "--listen", "127.0.0.1:0", "--log-level", "info"], name: "listener")
+            let listener = try children.start(["listen", "--state-dir", "l", "--allow-any", "--listen", "127.0.0.1:0", "--log-level", "info"], name: "listener")
             let key = try await listener.value(after: "key: ", inStandardError: true)
             let address = try await listener.value(after: "listening: ", inStandardError: true)
             let port = try #require(UInt16(address.split(separator: ":").last ?? ""))
@@ -107,7 +107,7 @@ struct StreamCommandTests {
         try await RuntimeTestSupport.withTemporaryDirectory { directory in
             let children = ChildProcesses(directory: directory)
             defer { children.killAll() }
-            let listener = try children.start(["listen", "--state-dir", "l", "--listen", "127.0.0.1:0"], name: "listener")
+            let listener = try children.start(["listen", "--state-dir", "l", "--allow-any", "--listen", "127.0.0.1:0"], name: "listener")
             let key = try await listener.value(after: "key: ", inStandardError: true)
             let address = try await listener.value(after: "listening: ", inStandardError: true)
             let connector = try children.start(
@@ -136,7 +136,7 @@ struct StreamCommandTests {
             let seedAddress = try await seed.value(after: "listening: ")
             try Data("first\n".utf8).write(to: URL(fileURLWithPath: directory + "/first"))
             try Data("second\n".utf8).write(to: URL(fileURLWithPath: directory + "/second"))
-            let listen = ["listen", "--state-dir", "l", "--listen", "127.0.0.1:0", "--seed", seedAddress]
+            let listen = ["listen", "--state-dir", "l", "--allow-any", "--listen", "127.0.0.1:0", "--seed", seedAddress]
 
             let first = try children.start(listen, name: "listener1")
             let key = try await first.value(after: "key: ", inStandardError: true)
@@ -176,7 +176,7 @@ struct StreamCommandTests {
                 ["connect", "\(key)@nowhere:1"],
                 ["connect", key, "--timeout", "-1"],
                 ["connect", key, "--mesh-secret-file", directory + "/missing"],
-                ["listen", "--forward", "127.0.0.1:0"],
+                ["listen", "--allow-any", "--forward", "127.0.0.1:0"],
                 ["listen", "--allow", "nope"],
                 ["forward", "--local", "127.0.0.1:x", "--to", key],
                 ["forward", "--local", "127.0.0.1:0", "--to", "short"],
