@@ -7,7 +7,6 @@ let package = Package(
     products: [
         .library(name: "KeywayCore", targets: ["KeywayCore"]),
         .library(name: "Keyway", targets: ["Keyway"]),
-        .library(name: "KeywaySimulator", targets: ["KeywaySimulator"]),
         .executable(name: "keyway", targets: ["KeywayCLI"]),
         .executable(name: "keyway-sim", targets: ["keyway-sim"]),
     ],
@@ -89,15 +88,9 @@ let package = Package(
         .executableTarget(
             name: "keyway-bench",
             dependencies: [
-                "KeywayCore", "KeywayCrypto", "Keyway", "CSodium",
+                "KeywayCore", "KeywayCrypto", "Keyway",
                 .product(name: "Logging", package: "swift-log"),
             ]
-        ),
-        // TEST SCAFFOLDING: one core on a blocking UDP socket, for Tests/Interop/load_benchmark.sh
-        // figures in Docs/PERFORMANCE.md until the runtime's own figures replace them.
-        .executableTarget(
-            name: "keyway-loadserver",
-            dependencies: ["KeywayCore", "KeywayCrypto"]
         ),
         // The discrete-event simulator: many cores on a virtual clock and network, one seed.
         .target(

@@ -1,4 +1,3 @@
-import CSodium
 import Keyway
 import KeywayCore
 import KeywayCrypto
@@ -13,10 +12,8 @@ enum TransportBench {
 
     /// Raw AEAD: in-place encryption of `packetSize`-byte packets, bytes per second.
     static func rawAEAD(seconds: Double = 1) -> Double {
-        _ = sodium_init()
-        var key = [UInt8](repeating: 7, count: 32)
-        var packet = [UInt8](repeating: 1, count: packetSize + 16)
-        var nonce = [UInt8](repeating: 0, count: 12)
+        let key = SecureBytes([UInt8](repeating: 7, count: ChaChaPoly.keyLength))
+        var packet = [UInt8](repeating: 1, count: packetSize + ChaChaPoly.tagLength)
         let clock = ContinuousClock()
         let start = clock.now
         var bytes = 0
@@ -24,16 +21,10 @@ enum TransportBench {
         while (clock.now - start).secondsDouble < seconds {
             for _ in 0..<1000 {
                 counter += 1
-                for i in 0..<8 { nonce[4 + i] = UInt8(truncatingIfNeeded: counter >> (8 * UInt64(i))) }
-                var length: UInt64 = 0
-                packet.withUnsafeMutableBufferPointer { p in
-                    _ = crypto_aead_chacha20poly1305_ietf_encrypt(
-                        p.baseAddress!, &length, p.baseAddress!, UInt64(packetSize), nil, 0, nil, nonce, key)
-                }
+                try! ChaChaPoly.sealInPlace(&packet, plaintextLength: packetSize, key: key, nonce: ChaChaPoly.noiseNonce(counter))
                 bytes += packetSize
             }
         }
-        key.withUnsafeMutableBytes { sodium_memzero($0.baseAddress, $0.count) }
         return Double(bytes) / (clock.now - start).secondsDouble
     }
 

@@ -7,8 +7,7 @@
 # -s  seconds per run (default 5); -w  queries in flight (default 256)
 # -k  a command that runs one keyway node; "{port}" in it is replaced by a free UDP port on
 #     127.0.0.1, and the node must answer there with its query rate limit off, e.g.
-#       -k '.build/release/keyway-loadserver {port}'                      (test scaffolding, now)
-#       -k '.build/release/keyway run --listen 127.0.0.1:{port} ...'      (once the runtime lands)
+#       -k '.build/release/keyway run --state-dir DIR --listen 127.0.0.1:{port} --query-rate-limit 0 --log-level error'
 # -K  query kinds (default "ping find_node get")
 # -L  skip libtorrent
 #

@@ -35,6 +35,20 @@ import KeywayCrypto
         #expect(throws: CryptoError.authenticationFailed) { _ = try ChaChaPoly.open(sealed.prefix(10), key: key, nonce: nonce, associatedData: aad) }
     }
 
+    @Test func chachaPolySealInPlaceMatchesSeal() throws {
+        let key = SecureBytes((0..<32).map { UInt8($0) })
+        let nonce = ChaChaPoly.noiseNonce(7)
+        let plaintext = (0..<1400).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var buffer = plaintext + [UInt8](repeating: 0, count: ChaChaPoly.tagLength)
+        try ChaChaPoly.sealInPlace(&buffer, plaintextLength: plaintext.count, key: key, nonce: nonce)
+        #expect(buffer == (try ChaChaPoly.seal(plaintext, key: key, nonce: nonce)))
+        #expect(try ChaChaPoly.open(buffer, key: key, nonce: nonce) == plaintext)
+        // No room for the tag: refused, the buffer untouched.
+        var short = plaintext
+        #expect(throws: CryptoError.self) { try ChaChaPoly.sealInPlace(&short, plaintextLength: plaintext.count, key: key, nonce: nonce) }
+        #expect(short == plaintext)
+    }
+
     @Test func noiseNonceLayout() {
         #expect(ChaChaPoly.noiseNonce(0x0102) == [0, 0, 0, 0, 0x02, 0x01, 0, 0, 0, 0, 0, 0])
     }
