@@ -48,6 +48,8 @@ extension DHTNode {
             statistics.datagramsDropped += 1
             return
         }
+        // It arrived, whether or not it is answered: evidence if we never asked for it.
+        noteInbound(from: source, evidence: .unsolicitedQuery(from: source), now: now)
         guard rateLimiter.admit(source, now: now) else {
             statistics.queriesRateLimited += 1
             return
@@ -291,5 +293,6 @@ extension DHTNode {
         guard let believed = observedVotes.record(endpoint, from: source, current: externalEndpoint) else { return }
         externalEndpoint = believed
         events.append(.externalEndpointChanged(believed))
+        externalEndpointBelieved()
     }
 }

@@ -124,6 +124,9 @@ extension SessionManager {
             statistics.droppedReplayed += 1
             return
         }
+        // Its sender holds the key it names, the policy lets it in and the message is new: it
+        // reached us, whatever the session limits decide about it.
+        authenticatedInitiationSource = source
         let prefix = sessionPrefix(of: source)
         if slots[key] == nil {
             guard makeRoomForSession(from: prefix) else {

@@ -38,6 +38,10 @@ public struct SessionManager: Sendable {
     var indexTable: [UInt32: Int] = [:]
     var outgoing = Deque<Datagram>()
     var events = Deque<TransportEvent>()
+    /// The source of the last handshake initiation that authenticated (its Noise message read
+    /// and its timestamp new), until ``takeAuthenticatedInitiationSource()``: reachability
+    /// evidence for the DHT half (``KeywayNodeCore``).
+    var authenticatedInitiationSource: Endpoint?
     var cookies: CookieJar
     var rateLimiter: HandshakeRateLimiter
     /// The timestamp of the last initiation this node sent: the next one is later still,
@@ -90,6 +94,13 @@ public struct SessionManager: Sendable {
 
     /// The next event, if any.
     public mutating func pollEvent() -> TransportEvent? { events.popFirst() }
+
+    /// Takes the source of the handshake initiation that last authenticated, if any since the
+    /// previous call.
+    mutating func takeAuthenticatedInitiationSource() -> Endpoint? {
+        defer { authenticatedInitiationSource = nil }
+        return authenticatedInitiationSource
+    }
 
     /// When ``handleTimeout(now:)`` must next be called, if any timer is armed.
     /// O(1): the top of the deadline heap.
