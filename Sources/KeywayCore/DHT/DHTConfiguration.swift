@@ -276,6 +276,12 @@ public struct DHTConfiguration: Sendable {
     /// ``observedAddressVotesExemptLocalNetworks`` does for the vote.
     public var recentDestinationsExemptLocalNetworks = true
 
+    /// Bytes of an unknown method's name echoed in the error 204 that answers it ("method
+    /// unknown: ..."). A query's method name can be as long as the datagram; echoing it whole
+    /// would let a spoofed query make this node reflect it at a victim. 32: every method a BEP
+    /// names fits, and the answer stays far under the amplification limit.
+    public var unknownMethodEchoLength = 32
+
     // MARK: Identity on the wire
 
     /// `v` in every message: two letters and two version bytes (BEP 5 convention).

@@ -109,7 +109,7 @@ extension DHTNode {
             let body = handlePut(put, from: source, now: now)
             reply(transactionID, body, to: source, now: now)
         case let .unknown(method, _):
-            let name = String(decoding: method.prefix(32), as: UTF8.self)
+            let name = String(decoding: method.prefix(max(0, configuration.unknownMethodEchoLength)), as: UTF8.self)
             reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.methodUnknown, message: "method unknown: \(name)")), to: source, now: now)
         }
     }

@@ -147,7 +147,8 @@ extension SessionManager {
         touch(slot)
         let index = newIndex(slot: slot)
         if let stale = peers[slot]!.next { indexTable.removeValue(forKey: stale.keys.localIndex) }
-        let keys = SessionKeys(localIndex: index, remoteIndex: packet.senderIndex, ciphers: ciphers, createdAt: now, isInitiator: false)
+        let keys = SessionKeys(localIndex: index, remoteIndex: packet.senderIndex, ciphers: ciphers, createdAt: now, isInitiator: false,
+            replayWindowPackets: configuration.replayWindowPackets)
         peers[slot]!.next = PeerSession.Unconfirmed(keys: keys, remoteStateID: remoteStateID)
         peers[slot]!.lastActivity = now
         var reply = ResponsePacket.unsealed(senderIndex: index, receiverIndex: packet.senderIndex, noiseMessage: message)
@@ -209,7 +210,7 @@ extension SessionManager {
         peers[slot]!.initiation = nil
         let keys = SessionKeys(
             localIndex: initiation.localIndex, remoteIndex: packet.senderIndex, ciphers: ciphers,
-            createdAt: now, isInitiator: true)
+            createdAt: now, isInitiator: true, replayWindowPackets: configuration.replayWindowPackets)
         install(keys, slot: slot)
         authenticated(slot: slot, from: source, now: now)
         confirm(slot: slot, remoteStateID: TransportBytes.readLittleEndian(UInt64.self, payload, at: 0))

@@ -166,6 +166,19 @@ public struct TransportConfiguration: Sendable {
     public var initialRTT: Duration = .milliseconds(333)
     /// Acknowledgement ranges remembered and sent at most.
     public var maximumAckRanges = 32
+    /// Acknowledgement ranges one received ACK frame may carry; a frame with more makes its
+    /// packet malformed (dropped whole). Bounds the work and the array one frame can cost: a
+    /// 1,400-byte packet could otherwise name about 700 ranges, each walked on every ACK. 256,
+    /// well above the ``maximumAckRanges`` any keyway peer sends (32 by default); it MUST stay
+    /// at or above what peers send, or their acknowledgements are lost.
+    public var maximumDecodedAckRanges = 256
+    /// Packets of one session's key set the replay window keeps track of (RFC 6479's bitmap):
+    /// a packet more than this many behind the newest accepted one is refused as a replay, one
+    /// inside it is accepted once. Rounded up to whole 64-bit words, plus the one being cleared;
+    /// memory is 8 bytes per 64 packets for each of a session's up to three key sets. 4,032
+    /// (64 words, 512 bytes): above the 2,048 packets of reordering the transport tolerates.
+    /// Clamped to 64...262,080.
+    public var replayWindowPackets = 4032
 
     // MARK: Streams and flow control
 
