@@ -127,16 +127,16 @@ extension SessionManager {
         // Its sender holds the key it names, the policy lets it in and the message is new: it
         // reached us, whatever the session limits decide about it.
         authenticatedInitiationSource = source
-        let prefix = sessionPrefix(of: source)
+        let origin = sessionOrigin(of: source)
         if slots[key] == nil {
-            guard makeRoomForSession(from: prefix) else {
+            guard makeRoomForSession(from: origin) else {
                 statistics.droppedSessionLimit += 1
                 return
             }
         }
         let isNew = slots[key] == nil
         let slot = slot(for: key, now: now)
-        if isNew { admitted(slot: slot, from: prefix) }
+        if isNew { admitted(slot: slot, from: origin) }
         var response = [UInt8]()
         TransportBytes.appendLittleEndian(peers[slot]!.localStateID, to: &response)
         guard let message = try? noise.writeMessage(payload: response), let ciphers = try? noise.split() else {

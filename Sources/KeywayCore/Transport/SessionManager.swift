@@ -58,7 +58,8 @@ public struct SessionManager: Sendable {
     /// How many times a peer's timers were evaluated (for tests: each operation should touch
     /// only the peers it concerns).
     var timerEvaluations = 0
-    /// Sessions peers opened, by the source prefix of their first initiation.
+    /// Sessions peers opened, by the source prefix of their first initiation (local-network
+    /// sources are not counted when exempt: ``SessionOrigin/localNetwork``).
     var sessionsByPrefix: [AddressPrefix: Int] = [:]
     /// Out-of-order stream data all sessions buffer, as charged against
     /// ``TransportConfiguration/reassemblyBudget`` (the sum of the peers' ``PeerSession/reassemblyCharged``).
@@ -290,7 +291,7 @@ public struct SessionManager: Sendable {
     mutating func removePeer(slot: Int) {
         guard let peer = peers[slot] else { return }
         reassemblyCharged -= peer.reassemblyCharged
-        if let prefix = peer.admittedFrom {
+        if case let .prefix(prefix)? = peer.admittedFrom {
             sessionsByPrefix[prefix, default: 1] -= 1
             if sessionsByPrefix[prefix] == 0 { sessionsByPrefix.removeValue(forKey: prefix) }
         }

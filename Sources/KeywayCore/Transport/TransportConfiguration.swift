@@ -127,6 +127,13 @@ public struct TransportConfiguration: Sendable {
     public var sessionPrefixIPv4Bits = 24
     /// Prefix length of an IPv6 source for ``maximumSessionsPerPrefix`` (a /48, a site).
     public var sessionPrefixIPv6Bits = 48
+    /// Sessions opened from loopback or a private network (``IPAddress/isLocalNetwork``) are
+    /// not counted against ``maximumSessionsPerPrefix``: a mesh of many nodes on one host's
+    /// loopback, one pod network or one LAN is one operator's, and there the limit would only
+    /// evict its own nodes' sessions as if they were one attacker (as the DHT's
+    /// `routingLimitsExemptLocalNetworks` exempts them from the routing prefix limits).
+    /// ``maximumSessions`` and ``maximumUnconfirmedSessions`` still bound them.
+    public var sessionPrefixLimitExemptLocalNetworks = true
 
     // MARK: Packets and reliability
 
