@@ -120,7 +120,10 @@ extension SessionManager {
         }
         // A replay (from anywhere) carries a timestamp already seen: drop it before it makes
         // state, so it cannot displace the keys of a newer handshake waiting for confirmation.
-        if let slot = slots[key], let last = peers[slot]!.lastInitiationTimestamp, timestamp <= last {
+        // After the session is gone the timestamp is remembered on (``InitiatorTimestamps``).
+        let last = slots[key].flatMap { peers[$0]!.lastInitiationTimestamp }
+            ?? initiatorTimestamps.latest(from: key, now: now, configuration: configuration)
+        if let last, timestamp <= last {
             statistics.droppedReplayed += 1
             return
         }

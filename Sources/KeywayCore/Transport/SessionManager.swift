@@ -61,6 +61,8 @@ public struct SessionManager: Sendable {
     /// Sessions peers opened, by the source prefix of their first initiation (local-network
     /// sources are not counted when exempt: ``SessionOrigin/localNetwork``).
     var sessionsByPrefix: [AddressPrefix: Int] = [:]
+    /// The latest initiation timestamps of initiators whose sessions are gone (``InitiatorTimestamps``).
+    var initiatorTimestamps = InitiatorTimestamps()
     /// Out-of-order stream data all sessions buffer, as charged against
     /// ``TransportConfiguration/reassemblyBudget`` (the sum of the peers' ``PeerSession/reassemblyCharged``).
     var reassemblyCharged: UInt64 = 0
@@ -290,6 +292,11 @@ public struct SessionManager: Sendable {
     /// Forgets the peer in `slot`, dropping (and so zeroing) its keys.
     mutating func removePeer(slot: Int) {
         guard let peer = peers[slot] else { return }
+        if let timestamp = peer.lastInitiationTimestamp {
+            // The replay check outlives the session; its lifetime runs from the session's last
+            // activity (at or before now).
+            initiatorTimestamps.remember(timestamp, for: peer.key, origin: peer.admittedFrom, now: peer.lastActivity, configuration: configuration)
+        }
         reassemblyCharged -= peer.reassemblyCharged
         if case let .prefix(prefix)? = peer.admittedFrom {
             sessionsByPrefix[prefix, default: 1] -= 1

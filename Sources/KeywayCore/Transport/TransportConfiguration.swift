@@ -134,6 +134,23 @@ public struct TransportConfiguration: Sendable {
     /// `routingLimitsExemptLocalNetworks` exempts them from the routing prefix limits).
     /// ``maximumSessions`` and ``maximumUnconfirmedSessions`` still bound them.
     public var sessionPrefixLimitExemptLocalNetworks = true
+    /// Initiators whose sessions are gone of which the latest accepted handshake timestamp is
+    /// still remembered (``InitiatorTimestamps``), so a replay of an old initiation after the
+    /// session was dropped is refused as while it lived. The least recently remembered is
+    /// forgotten first. 8,192 (four times ``maximumSessions``): about 100 bytes each, under
+    /// 1 MB; new keys cost Diffie-Hellman work under the handshake rate limits (50 a second),
+    /// so flushing it takes minutes. 0 remembers none (per-session replay checks only).
+    public var maximumRememberedInitiators = 8192
+    /// Of those, initiators whose sessions came from one source prefix (as
+    /// ``maximumSessionsPerPrefix`` counts them; local-network sources are exempt when
+    /// ``sessionPrefixLimitExemptLocalNetworks`` is on) at most; further ones from that prefix
+    /// are not remembered, so throw-away keys from one network cannot flush everyone else's.
+    public var maximumRememberedInitiatorsPerPrefix = 256
+    /// How long a remembered timestamp refuses older initiations from its key. A node whose
+    /// wall clock went back across a restart (a container without a real-time clock) is
+    /// refused by peers that remember it until its clock passes the old timestamp or this
+    /// passes, whichever comes first. One hour.
+    public var rememberedInitiatorLifetime: Duration = .seconds(60 * 60)
 
     // MARK: Packets and reliability
 
