@@ -294,5 +294,15 @@ import KeywayCrypto
         solicited.handleDatagram(initiation(to: victimKey), from: fresh, now: .seconds(1))
         #expect(solicited.transport.statistics.responsesSent == 1)
         #expect(solicited.dht.confirmedExternalEndpoint == nil)
+
+        // The same when what opened the mapping was the victim's own transport initiation.
+        var dialled = try victimCore()
+        dialled.connect(to: TransportFixtures.identity(2).publicKey, at: [fresh], now: .seconds(1))
+        var initiatedToPeer = false
+        while let datagram = dialled.pollTransmit() { initiatedToPeer = initiatedToPeer || datagram.endpoint == fresh }
+        #expect(initiatedToPeer)
+        dialled.handleDatagram(initiation(to: victimKey), from: fresh, now: .seconds(1))
+        #expect(dialled.transport.statistics.responsesSent == 1, "the crossing initiation was not accepted: the test means nothing")
+        #expect(dialled.dht.confirmedExternalEndpoint == nil)
     }
 }
