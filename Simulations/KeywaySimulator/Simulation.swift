@@ -208,7 +208,7 @@ public struct Simulation {
             let key = ResolveKey(node: Int32(index), incarnation: nodes[index].incarnation, operation: operation.rawValue)
             guard let pending = pendingResolves.removeValue(forKey: key) else { return }
             resolved(pending, by: index, item: item, statistics: statistics)
-        case .seedsUnreachable, .seedKeyMismatch, .externalEndpointChanged:
+        case .seedsUnreachable, .seedKeyMismatch, .externalEndpointChanged, .externalEndpointConfirmed:
             break
         }
     }

@@ -137,6 +137,26 @@ import KeywayCrypto
         node.handleDatagram(spoofed, from: client, now: .zero)
         #expect(node.routingTable.count == 1)
     }
+    /// An unknown method's name is echoed in error 204 only up to
+    /// ``DHTConfiguration/unknownMethodEchoLength`` bytes, however long the query made it.
+    @Test(arguments: [32, 8])
+    func unknownMethodNamesAreEchoedOnlyInPart(limit: Int) throws {
+        var configuration = DHTConfiguration()
+        configuration.unknownMethodEchoLength = limit
+        var node = DHTNode(keyPair: try Ed25519.KeyPair(seed: [UInt8](repeating: 2, count: 32)), configuration: configuration, seed: 1, now: .zero)
+        let name = String(repeating: "x", count: 600)
+        let query = Array("d1:ad2:id20:\(String(repeating: "a", count: 20))e1:q\(name.utf8.count):\(name)1:t2:ab1:y1:qe".utf8)
+        node.handleDatagram(query, from: client, now: .zero)
+        let sent = node.pollTransmit()
+        let reply = try #require(sent)
+        let message = try KRPCMessage.decode(reply.payload)
+        guard case let .error(error) = message.body else {
+            Issue.record("expected error 204, got \(message.body)")
+            return
+        }
+        #expect(error.code == DHTSpec.ErrorCode.methodUnknown)
+        #expect(error.message == "method unknown: " + String(repeating: "x", count: limit))
+    }
 }
 
 @Suite struct QueryRateLimitTests {
@@ -182,4 +202,5 @@ import KeywayCrypto
         let source = Endpoint(address: .v4(1), port: 1)
         #expect((0..<10_000).allSatisfy { _ in limiter.admit(source, now: .zero) })
     }
+
 }

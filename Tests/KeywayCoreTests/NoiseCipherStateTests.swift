@@ -140,24 +140,28 @@ import Testing
         #expect(throws: NoiseError.nonceExhausted) { try window.check(Noise.reservedNonce) }
     }
 
-    @Test func replayWindowSlides() throws {
-        var window = NoiseReplayWindow()
+    /// The default window and windows of other sizes (``TransportConfiguration/replayWindowPackets``).
+    @Test(arguments: [nil, 64, 1000, 10_000])
+    func replayWindowSlides(packets: Int?) throws {
+        var window = packets.map { NoiseReplayWindow(packets: $0) } ?? NoiseReplayWindow()
+        #expect(window.size >= UInt64(packets ?? 4032))
         try window.record(0)
-        let far = NoiseReplayWindow.size * 3 + 17
+        let far = window.size * 3 + 17
         try window.record(far)
         #expect(throws: NoiseError.replayedNonce) { try window.check(0) }
         #expect(throws: NoiseError.replayedNonce) { try window.check(far) }
-        #expect(throws: NoiseError.replayedNonce) { try window.check(far - NoiseReplayWindow.size) }
+        #expect(throws: NoiseError.replayedNonce) { try window.check(far - window.size) }
         // Everything inside the window and not yet seen is still accepted, once.
-        for nonce in (far - NoiseReplayWindow.size + 1)..<far {
+        for nonce in (far - window.size + 1)..<far {
             try window.record(nonce)
             #expect(throws: NoiseError.replayedNonce) { try window.check(nonce) }
         }
         // A jump of less than a whole window keeps the recent nonces marked.
-        try window.record(far + 100)
-        for nonce in (far + 100 - NoiseReplayWindow.size + 1)...far {
+        let jump = min(100, window.size / 2)
+        try window.record(far + jump)
+        for nonce in (far + jump - window.size + 1)...far {
             #expect(throws: NoiseError.replayedNonce) { try window.check(nonce) }
         }
-        for nonce in (far + 1)..<(far + 100) { try window.check(nonce) }
+        for nonce in (far + 1)..<(far + jump) { try window.check(nonce) }
     }
 }

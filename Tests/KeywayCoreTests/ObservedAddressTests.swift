@@ -118,3 +118,191 @@ import KeywayCrypto
         #expect(victim.externalEndpoint == observed)
     }
 }
+
+/// Issue 12, item 4: the believed external endpoint is published only on evidence that peers can
+/// reach the node there unasked: a query (or an authenticated handshake initiation) from a source
+/// the node had not sent to within the NAT-mapping window, or the socket being bound there.
+@Suite struct ObservedAddressEvidenceTests {
+    let fake = ObservedAddressTests()
+    /// Three fake responders in three /24s: enough for the quorum.
+    let quorum = [0xc633_6401, 0xc633_6501, 0xc633_6601].map { Endpoint(address: .v4(UInt32($0)), port: 6881) }
+    let claimed = Endpoint(address: .v4(0xcb00_714d), port: 5555)   // 203.0.113.77:5555
+    let fresh = Endpoint(address: .v4(0xc612_0909), port: 6881)     // 198.18.9.9, never contacted
+
+    /// A victim whose queries the quorum answered, all reporting `claimed`.
+    func believing(configuration: DHTConfiguration = DHTConfiguration(), localEndpoints: [Endpoint] = []) throws -> DHTNode {
+        var victim = DHTNode(keyPair: try Ed25519.KeyPair(seed: [UInt8](repeating: 7, count: 32)), configuration: configuration, seed: 11, now: .zero)
+        victim.setLocalEndpoints(localEndpoints)
+        victim.bootstrap(seeds: quorum.map { DHTSeed(endpoint: $0) }, now: .zero)
+        fake.answer(&victim, responders: Set(quorum), observed: claimed, now: .zero) { endpoint in
+            NodeID(bytes: [UInt8](repeating: endpoint.address.bytes[1], count: 20))!
+        }
+        return victim
+    }
+
+    static func ping(from number: UInt8) -> [UInt8] {
+        let sender = NodeID(bytes: [UInt8](repeating: number, count: 20))!
+        return KRPCMessage(transactionID: [number, 1], body: .query(.ping(id: sender))).encoded()
+    }
+
+    static func confirmations(_ node: inout DHTNode) -> [DHTEvent] {
+        var found: [DHTEvent] = []
+        while let event = node.pollEvent() {
+            if case .externalEndpointConfirmed = event { found.append(event) }
+        }
+        return found
+    }
+
+    @Test func aFakeQuorumAloneDoesNotGetItsEndpointPublished() throws {
+        var victim = try believing()
+        #expect(victim.externalEndpoint == claimed, "the quorum did not form: the test means nothing")
+        #expect(victim.confirmedExternalEndpoint == nil)
+        #expect(Self.confirmations(&victim).isEmpty)
+        // Their answers keep coming (more lookups), still answers only.
+        victim.findNode(target: NodeID(bytes: [UInt8](repeating: 0x42, count: 20))!, now: .seconds(1))
+        fake.answer(&victim, responders: Set(quorum), observed: claimed, now: .seconds(1)) { endpoint in
+            NodeID(bytes: [UInt8](repeating: endpoint.address.bytes[1], count: 20))!
+        }
+        #expect(victim.confirmedExternalEndpoint == nil)
+    }
+
+    @Test func anUnsolicitedQueryFromAFreshSourceConfirmsIt() throws {
+        var victim = try believing()
+        _ = Self.confirmations(&victim)
+        victim.handleDatagram(Self.ping(from: 9), from: fresh, now: .seconds(2))
+        #expect(victim.confirmedExternalEndpoint == claimed)
+        #expect(Self.confirmations(&victim) == [.externalEndpointConfirmed(claimed, evidence: .unsolicitedQuery(from: fresh))])
+        // Answering it is a send like any other: it does not confirm twice.
+        victim.handleDatagram(Self.ping(from: 10), from: Endpoint(address: .v4(0xc612_0a0a), port: 1), now: .seconds(3))
+        #expect(Self.confirmations(&victim).isEmpty)
+    }
+
+    @Test func aQueryFromSomeoneWeQueriedDoesNotCountUntilTheWindowPassed() throws {
+        var victim = try believing()
+        // A responder we queried queries us back, from its endpoint and from another port of
+        // its address (a NAT that filters by address lets both in).
+        victim.handleDatagram(Self.ping(from: 1), from: quorum[0], now: .seconds(1))
+        victim.handleDatagram(Self.ping(from: 2), from: Endpoint(address: quorum[1].address, port: 40_000), now: .seconds(1))
+        #expect(victim.confirmedExternalEndpoint == nil)
+        // Once the mapping our queries opened may have lapsed (nothing sent there since), the
+        // same source's query got in unasked.
+        let later = Instant.zero + DHTConfiguration().reachabilityEvidenceWindow * 2 + .seconds(1)
+        while victim.pollTransmit() != nil {}
+        victim.handleDatagram(Self.ping(from: 1), from: quorum[0], now: later)
+        #expect(victim.confirmedExternalEndpoint == claimed)
+    }
+
+    @Test func aLocalNetworkSourceDoesNotConfirmAnInternetEndpoint() throws {
+        var victim = try believing()
+        victim.handleDatagram(Self.ping(from: 3), from: Endpoint(address: .v4(0xc0a8_0105), port: 6881), now: .seconds(1))   // 192.168.1.5
+        victim.handleDatagram(Self.ping(from: 4), from: Endpoint(address: .v6(high: 0x2001_0db8 << 32, low: 1), port: 6881), now: .seconds(1))
+        #expect(victim.confirmedExternalEndpoint == nil)
+    }
+
+    @Test func aBoundEndpointEqualToTheObservedOneIsConfirmedAtOnce() throws {
+        var victim = try believing(localEndpoints: [claimed])
+        #expect(victim.confirmedExternalEndpoint == claimed)
+        #expect(Self.confirmations(&victim) == [.externalEndpointConfirmed(claimed, evidence: .localEndpoint)])
+        var other = try believing(localEndpoints: [Endpoint(address: claimed.address, port: 6000)])
+        #expect(other.confirmedExternalEndpoint == nil)
+        other.setLocalEndpoints([claimed])
+        #expect(other.confirmedExternalEndpoint == claimed)
+    }
+
+    @Test func aNewBelievedEndpointStartsOver() throws {
+        var victim = try believing()
+        victim.handleDatagram(Self.ping(from: 9), from: fresh, now: .seconds(1))
+        #expect(victim.confirmedExternalEndpoint == claimed)
+        // The NAT maps us elsewhere now: a quorum reports the new endpoint.
+        let moved = Endpoint(address: claimed.address, port: 6000)
+        victim.findNode(target: NodeID(bytes: [UInt8](repeating: 0x42, count: 20))!, now: .seconds(2))
+        victim.bootstrap(seeds: quorum.map { DHTSeed(endpoint: $0) }, now: .seconds(2))
+        fake.answer(&victim, responders: Set(quorum), observed: moved, now: .seconds(2)) { endpoint in
+            NodeID(bytes: [UInt8](repeating: endpoint.address.bytes[1], count: 20))!
+        }
+        #expect(victim.externalEndpoint == moved)
+        #expect(victim.confirmedExternalEndpoint == nil)
+        // The old evidence's source was answered since: it no longer counts; a new one does.
+        victim.handleDatagram(Self.ping(from: 9), from: fresh, now: .seconds(3))
+        #expect(victim.confirmedExternalEndpoint == nil)
+        let another = Endpoint(address: .v4(0xc612_0b0b), port: 6881)
+        victim.handleDatagram(Self.ping(from: 11), from: another, now: .seconds(3))
+        #expect(victim.confirmedExternalEndpoint == moved)
+    }
+
+    @Test func withoutTheRequirementTheQuorumIsEnough() throws {
+        var configuration = DHTConfiguration()
+        configuration.requireReachabilityEvidence = false
+        let victim = try believing(configuration: configuration)
+        #expect(victim.confirmedExternalEndpoint == claimed)
+    }
+
+    /// The destinations table is bounded: more distinct destinations than its limit keep it at
+    /// twice the limit, and the oldest are forgotten first.
+    @Test func recentDestinationsAreBounded() {
+        var configuration = DHTConfiguration()
+        configuration.recentDestinationLimit = 16
+        var table = RecentDestinations(configuration: configuration, now: .zero)
+        for n in 0..<1000 { table.record(Endpoint(address: .v4(0xc612_0000 | UInt32(n)), port: 1), now: .zero) }
+        #expect(table.count <= 32)
+        #expect(table.contains(Endpoint(address: .v4(0xc612_0000 | 999), port: 2), now: .zero))
+        #expect(!table.contains(Endpoint(address: .v4(0xc612_0000), port: 1), now: .zero))
+        // Per address, never per port; per endpoint on loopback.
+        table.record(Endpoint(address: .v4(0x7f00_0001), port: 1000), now: .zero)
+        #expect(table.contains(Endpoint(address: .v4(0x7f00_0001), port: 1000), now: .zero))
+        #expect(!table.contains(Endpoint(address: .v4(0x7f00_0001), port: 1001), now: .zero))
+    }
+
+    /// Through the whole core: a transport handshake initiation from a peer never contacted
+    /// confirms the endpoint; one from a peer this node had just queried does not.
+    @Test func anUnsolicitedHandshakeConfirmsAndASolicitedOneDoesNot() throws {
+        func victimCore() throws -> KeywayNodeCore {
+            var core = KeywayNodeCore(identity: TransportFixtures.identity(1), seed: 5, now: .zero)
+            core.withDHT(now: .zero) { $0.bootstrap(seeds: quorum.map { DHTSeed(endpoint: $0) }, now: .zero) }
+            var replies: [(Endpoint, [UInt8])] = []
+            while let datagram = core.pollTransmit() {
+                guard let message = try? KRPCMessage.decode(datagram.payload), case .query = message.body else { continue }
+                let response = KRPCResponse(id: NodeID(bytes: [UInt8](repeating: datagram.endpoint.address.bytes[1], count: 20))!, nodes: [])
+                replies.append((datagram.endpoint, KRPCMessage(transactionID: message.transactionID, body: .response(response), observedEndpoint: claimed).encoded()))
+            }
+            for (source, reply) in replies { core.handleDatagram(reply, from: source, now: .zero) }
+            return core
+        }
+        func initiation(to victim: Ed25519.PublicKey) -> [UInt8] {
+            var initiator = SessionManager(identity: TransportFixtures.identity(2), seed: 9, now: .zero)
+            initiator.connect(to: victim, at: [Endpoint(address: .v4(0xc612_0101), port: 7000)], now: .seconds(1))
+            return initiator.pollTransmit()!.payload
+        }
+        let victimKey = TransportFixtures.identity(1).publicKey
+        var unsolicited = try victimCore()
+        #expect(unsolicited.dht.externalEndpoint == claimed)
+        unsolicited.handleDatagram(initiation(to: victimKey), from: fresh, now: .seconds(1))
+        #expect(unsolicited.dht.confirmedExternalEndpoint == claimed)
+        #expect(unsolicited.transport.statistics.responsesSent == 1, "the initiation was not accepted: the test means nothing")
+
+        var solicited = try victimCore()
+        // The victim queries the peer's endpoint first (that opens the NAT mapping); the peer's
+        // initiation that follows is let in by that mapping.
+        let peerID = NodeID(bytes: [UInt8](repeating: 0x99, count: 20))!
+        solicited.withDHT(now: .seconds(1)) {
+            $0.addContact(NodeContact(id: peerID, endpoint: fresh), now: .seconds(1))
+            $0.findNode(target: peerID, now: .seconds(1))
+        }
+        var queriedPeer = false
+        while let datagram = solicited.pollTransmit() { queriedPeer = queriedPeer || datagram.endpoint == fresh }
+        #expect(queriedPeer)
+        solicited.handleDatagram(initiation(to: victimKey), from: fresh, now: .seconds(1))
+        #expect(solicited.transport.statistics.responsesSent == 1)
+        #expect(solicited.dht.confirmedExternalEndpoint == nil)
+
+        // The same when what opened the mapping was the victim's own transport initiation.
+        var dialled = try victimCore()
+        dialled.connect(to: TransportFixtures.identity(2).publicKey, at: [fresh], now: .seconds(1))
+        var initiatedToPeer = false
+        while let datagram = dialled.pollTransmit() { initiatedToPeer = initiatedToPeer || datagram.endpoint == fresh }
+        #expect(initiatedToPeer)
+        dialled.handleDatagram(initiation(to: victimKey), from: fresh, now: .seconds(1))
+        #expect(dialled.transport.statistics.responsesSent == 1, "the crossing initiation was not accepted: the test means nothing")
+        #expect(dialled.dht.confirmedExternalEndpoint == nil)
+    }
+}

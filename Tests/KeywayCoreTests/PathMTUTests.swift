@@ -156,7 +156,7 @@ import KeywayCrypto
         var plaintext = [UInt8](repeating: 0, count: 8)
         TransportFrame.ping.encode(to: &plaintext)
         TransportFrame.padding(count: 500).encode(to: &plaintext)
-        let frames = TransportFrame.decodeAll(plaintext, from: 8)
+        let frames = TransportFrame.decodeAll(plaintext, from: 8, maximumAckRanges: TransportConfiguration().maximumDecodedAckRanges)
         #expect(frames == [.ping, .padding(count: 500)])
         #expect(frames?.last?.isAckEliciting == false)
     }

@@ -77,6 +77,69 @@ import KeywayCrypto
         #expect(responder.statistics.droppedReplayed == 1)
     }
 
+    /// A responder that forgot the session (idle expiry here; eviction and aborts alike) still
+    /// remembers the initiator's latest timestamp (``InitiatorTimestamps``): the old initiation
+    /// replayed from anywhere is refused and makes no session, while the initiator's own newer
+    /// one is welcome. With the table off (`maximumRememberedInitiators = 0`) the replay makes
+    /// a session, as before; after ``TransportConfiguration/rememberedInitiatorLifetime`` it
+    /// does too (the bound that lets a node whose clock went back in again).
+    @Test(arguments: ["remembered", "off", "expired"])
+    func aReplayAfterTheSessionIsGoneIsStillRefused(mode: String) throws {
+        var configuration = TransportFixtures.roomy
+        if mode == "off" { configuration.maximumRememberedInitiators = 0 }
+        var responder = SessionManager(identity: TransportFixtures.identity(1), configuration: configuration, seed: 2, now: .zero)
+        var initiator = core(0, seed: 1, now: .zero)
+        initiator.connect(to: responderKey, at: [TransportFixtures.endpoint(2)], now: .zero)
+        let first = initiator.pollTransmit()
+        let initiation = try #require(first).payload
+        responder.handleDatagram(initiation, from: TransportFixtures.endpoint(1), now: .seconds(1))
+        #expect(responder.statistics.responsesSent == 1)
+
+        var later = Instant.zero + .seconds(1) + configuration.idleSessionTimeout + .seconds(1)
+        responder.handleTimeout(now: later)
+        #expect(responder.peerCount == 0, "the session did not expire: the test means nothing")
+        if mode == "expired" {
+            later = later + configuration.rememberedInitiatorLifetime
+            responder.handleTimeout(now: later)
+        }
+        responder.handleDatagram(initiation, from: TransportFixtures.endpoint(7), now: later)
+        if mode == "remembered" {
+            #expect(responder.statistics.droppedReplayed == 1)
+            #expect(responder.statistics.responsesSent == 1)
+            #expect(responder.peerCount == 0)
+            var restarted = core(0, seed: 5, now: later)
+            restarted.connect(to: responderKey, at: [TransportFixtures.endpoint(2)], now: later)
+            let fresh = restarted.pollTransmit()
+            responder.handleDatagram(try #require(fresh).payload, from: TransportFixtures.endpoint(1), now: later)
+            #expect(responder.statistics.responsesSent == 2)
+        } else {
+            #expect(responder.statistics.droppedReplayed == 0)
+            #expect(responder.statistics.responsesSent == 2)
+        }
+    }
+
+    /// The table is bounded: throw-away keys from one /24 fill at most its per-prefix share,
+    /// and the whole table never holds more than its limit.
+    @Test func rememberedInitiatorsAreBounded() {
+        var configuration = TransportFixtures.roomy
+        configuration.maximumRememberedInitiators = 16
+        configuration.maximumRememberedInitiatorsPerPrefix = 4
+        var table = InitiatorTimestamps()
+        let stamp = HandshakeTimestamp(label: TransportSpec.tai64Epoch + 1, nanoseconds: 0)
+        let onePrefix = SessionOrigin.prefix(AddressPrefix(.v4(0xc633_6407), ipv4Bits: 24, ipv6Bits: 48))
+        for n in 0..<50 {
+            table.remember(stamp, for: TransportFixtures.identity(100 + n).publicKey, origin: onePrefix, now: .zero, configuration: configuration)
+        }
+        #expect(table.count == 4)
+        for n in 0..<50 {
+            table.remember(stamp, for: TransportFixtures.identity(200 + n).publicKey, origin: .localNetwork, now: .zero, configuration: configuration)
+        }
+        #expect(table.count == 16)
+        // The most recent are kept, the oldest gone.
+        #expect(table.latest(from: TransportFixtures.identity(249).publicKey, now: .zero, configuration: configuration) == stamp)
+        #expect(table.latest(from: TransportFixtures.identity(200).publicKey, now: .zero, configuration: configuration) == nil)
+    }
+
     /// Initiations sent within one clock tick still carry growing timestamps.
     @Test func timestampsGrowEvenWithinOneInstant() {
         var initiator = core(0, seed: 1, now: .zero)

@@ -274,4 +274,17 @@ import KeywayCrypto
         #expect(TransportFixtures.received(in: network.events[1]) == bytes)
         #expect(network.nodes[1].statistics.droppedReassemblyLimit > 0)
     }
+
+    /// An ACK frame naming more ranges than ``TransportConfiguration/maximumDecodedAckRanges``
+    /// makes its packet malformed; one at the limit decodes.
+    @Test func ackRangesBeyondTheConfiguredLimitAreRefused() {
+        let ranges: [Range<UInt64>] = (0..<UInt64(20)).map { (n: UInt64) -> Range<UInt64> in (n * 3)..<(n * 3 + 1) }
+        var plaintext = [UInt8](repeating: 0, count: 8)
+        TransportFrame.ack(ranges: ranges, delayMicroseconds: 0).encode(to: &plaintext)
+        let atLimit = TransportFrame.decodeAll(plaintext, from: 8, maximumAckRanges: 20)
+        let overLimit = TransportFrame.decodeAll(plaintext, from: 8, maximumAckRanges: 19)
+        let expected: [TransportFrame] = [.ack(ranges: ranges, delayMicroseconds: 0)]
+        #expect(atLimit == expected)
+        #expect(overLimit == nil)
+    }
 }

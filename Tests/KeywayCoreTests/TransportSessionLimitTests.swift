@@ -71,6 +71,37 @@ import KeywayCrypto
         #expect(victim.isEstablished(with: TransportFixtures.identity(9).publicKey))
     }
 
+    /// A mesh on one host's loopback (every node at 127.0.0.1, one port each) or one LAN /24
+    /// is not one attacker: with the local-network exemption (the default) all its sessions
+    /// stay; without it they are bounded as one prefix, like a public /24.
+    @Test(arguments: [true, false])
+    func localNetworkSourcesAreExemptFromThePrefixLimit(exempt: Bool) {
+        var victim = victim(sessions: 400, perPrefix: 32, unconfirmed: 400)
+        var configuration = victim.configuration
+        configuration.sessionPrefixLimitExemptLocalNetworks = exempt
+        victim = SessionManager(identity: TransportFixtures.identity(1), configuration: configuration, seed: 2, now: .zero)
+        let sources = (0..<150).map { Endpoint(address: .v4(0x7f00_0001), port: UInt16(20_000 + $0)) }
+            + (0..<150).map { Endpoint(address: .v4(0xc0a8_0100 | UInt32($0 + 1)), port: 7000) }   // 192.168.1.x
+        for (n, source) in sources.enumerated() {
+            handshake(&victim, key: 7000 + n, from: source, now: .zero + .milliseconds(Int64(n)))
+        }
+        if exempt {
+            #expect(victim.peerCount == 300)
+            #expect(victim.statistics.sessionsEvicted == 0)
+            #expect((0..<300).allSatisfy { victim.isEstablished(with: TransportFixtures.identity(7000 + $0).publicKey) })
+        } else {
+            #expect(victim.peerCount <= 64)
+            #expect(victim.statistics.sessionsEvicted >= 300 - 64)
+        }
+        // The total still bounds them: a public source beyond it evicts the oldest idle one.
+        var crowded = victim
+        for n in 0..<150 {
+            let source = Endpoint(address: .v4(0xc633_0007 | UInt32(n) << 8), port: 5000)   // 198.51.n.7
+            handshake(&crowded, key: 9000 + n, from: source, now: .seconds(1) + .milliseconds(Int64(n)))
+        }
+        #expect(crowded.peerCount <= 400)
+    }
+
     /// Unconfirmed handshakes (keys that never send a data packet) from many networks are
     /// bounded; the newest are kept.
     @Test func pendingHandshakesAreBounded() {

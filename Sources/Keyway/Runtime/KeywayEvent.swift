@@ -11,8 +11,12 @@ public enum KeywayEvent: Sendable, Equatable {
     case seedKeyMismatch(Endpoint)
     /// The endpoints the node would publish changed (interfaces, external endpoint).
     case reachableEndpointsChanged([Endpoint])
-    /// Peers agree that they see this node at `endpoint` (BEP 42).
+    /// Peers agree that they see this node at `endpoint` (BEP 42). It is published only once
+    /// ``externalEndpointConfirmed(_:)`` follows.
     case externalEndpointChanged(Endpoint)
+    /// There is evidence that peers can reach this node at its external `endpoint` unasked (an
+    /// unsolicited query or handshake arrived, or the socket is bound there): it is published.
+    case externalEndpointConfirmed(Endpoint)
     /// This node's record was put on `storedOn` nodes (this one included when it is among the
     /// closest to its own key).
     case published(EndpointRecord, storedOn: Int)

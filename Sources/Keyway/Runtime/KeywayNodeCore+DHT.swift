@@ -8,6 +8,7 @@ extension KeywayNodeCore {
     var isBootstrapped: Bool { dht.isBootstrapped }
     var publishedRecord: EndpointRecord? { dht.publishedRecord }
     var externalEndpoint: Endpoint? { dht.externalEndpoint }
+    var confirmedExternalEndpoint: Endpoint? { dht.confirmedExternalEndpoint }
     var id: NodeID { dht.id }
     var keyPair: Ed25519.KeyPair { dht.keyPair }
     /// The DHT half's counters.
@@ -15,6 +16,10 @@ extension KeywayNodeCore {
 
     mutating func bootstrap(seeds: [DHTSeed], now: Instant) {
         withDHT(now: now) { $0.bootstrap(seeds: seeds, now: now) }
+    }
+
+    mutating func setLocalEndpoints(_ endpoints: [Endpoint], now: Instant) {
+        withDHT(now: now) { $0.setLocalEndpoints(endpoints) }
     }
 
     mutating func addContact(_ contact: NodeContact, now: Instant) {

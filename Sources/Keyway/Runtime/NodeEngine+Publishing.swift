@@ -6,15 +6,30 @@ extension NodeEngine {
     /// The endpoints to publish now (see ``ReachableEndpoints``).
     func computeReachable() -> [Endpoint] {
         ReachableEndpoints(
-            bound: boundEndpoint, family: family, interfaces: interfaces, external: core.externalEndpoint,
+            bound: boundEndpoint, family: family, interfaces: interfaces, external: core.confirmedExternalEndpoint,
             announced: configuration.announce, limit: configuration.recordLimits.maximumEndpoints
         ).endpoints
+    }
+
+    /// The socket's own endpoints, for the core's reachability evidence: the bound endpoint,
+    /// or, bound to a wildcard, each interface address of the socket's families with its port.
+    func localEndpoints() -> [Endpoint] {
+        guard boundEndpoint.address.isUnspecified else { return [boundEndpoint] }
+        return interfaces.compactMap { address in
+            switch (address, family) {
+            case (.v4, .ipv4), (.v4, .dualStack), (.v6, .ipv6), (.v6, .dualStack):
+                return Endpoint(address: address, port: boundEndpoint.port)
+            default:
+                return nil
+            }
+        }
     }
 
     /// New interface addresses from a scan (a node bound to a wildcard address).
     func updateInterfaces(_ addresses: [IPAddress]) {
         guard running, addresses != interfaces else { return }
         interfaces = addresses
+        core.setLocalEndpoints(localEndpoints(), now: clock.now())
         reachableMayHaveChanged()
         drain(flush: true)
     }

@@ -26,6 +26,7 @@ extension NodeEngine {
         self.family = family
         self.interfaces = interfaces
         let now = clock.now()
+        core.setLocalEndpoints(localEndpoints(), now: now)
         for contact in contacts { core.addContact(contact, now: now) }
         hasBootstrapSources = !configuration.seeds.isEmpty || !contacts.isEmpty
         if hasBootstrapSources { core.bootstrap(seeds: configuration.seeds, now: now) }
@@ -181,8 +182,13 @@ extension NodeEngine {
             guard target == core.id else { return }
             ownPutFinished(operation, sequence: sequence, storedOn: storedOn)
         case let .externalEndpointChanged(endpoint):
-            logger.info("external endpoint", metadata: ["endpoint": "\(endpoint)"])
+            // Not published until confirmed; a confirmed endpoint before it leaves the record.
+            logger.info("external endpoint", metadata: ["endpoint": "\(endpoint)", "confirmed": "\(core.confirmedExternalEndpoint == endpoint)"])
             emit(.externalEndpointChanged(endpoint))
+            reachableMayHaveChanged()
+        case let .externalEndpointConfirmed(endpoint, evidence):
+            logger.info("external endpoint reachable", metadata: ["endpoint": "\(endpoint)", "evidence": "\(evidence)"])
+            emit(.externalEndpointConfirmed(endpoint))
             reachableMayHaveChanged()
         }
     }

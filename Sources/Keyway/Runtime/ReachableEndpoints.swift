@@ -6,7 +6,8 @@ import KeywayCore
 /// In order of preference (the record lists the most preferred first):
 /// 1. the `--announce` endpoints, because an operator who names an address knows best (a port
 ///    forward, a load balancer);
-/// 2. the external endpoint peers observe (BEP 42 `ip`), once a quorum of them agree;
+/// 2. the external endpoint peers observe (BEP 42 `ip`), once a quorum of them agree and there
+///    is evidence that peers can reach the node there unasked (``DHTNode/confirmedExternalEndpoint``);
 /// 3. the bound endpoint, or, when bound to a wildcard, each interface address of the socket's
 ///    families with the bound port.
 ///

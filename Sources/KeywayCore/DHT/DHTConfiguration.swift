@@ -241,6 +241,47 @@ public struct DHTConfiguration: Sendable {
     /// first).
     public var observedAddressReportLimit = 32
 
+    // MARK: Reachability evidence (publishing the observed endpoint)
+
+    /// The believed external endpoint is published only once there is evidence that peers can
+    /// reach this node there unasked (``DHTNode/confirmedExternalEndpoint``): it is one of the
+    /// socket's own endpoints (``DHTNode/setLocalEndpoints(_:)``), or a KRPC query or an
+    /// authenticated transport handshake initiation arrived from a source this node had not
+    /// sent to within ``reachabilityEvidenceWindow``. Behind a NAT or firewall that drops
+    /// unsolicited packets (a symmetric or port-restricted NAT) the endpoint peers see is of no
+    /// use to anyone who looks it up, so it stays out of the record. Off: the believed endpoint
+    /// is confirmed at once (the behaviour before evidence was required).
+    public var requireReachabilityEvidence = true
+    /// How long after this node sends to an address a packet from it may still be let in by a
+    /// NAT mapping or firewall state that send opened, so does not count as unsolicited. Five
+    /// minutes: RFC 4787 (REQ-5) requires UDP mappings to last at least two minutes and
+    /// recommends five or more; common home and carrier NATs use 30 s to 5 min. A longer window
+    /// only makes evidence rarer. Zero counts every query as unsolicited.
+    public var reachabilityEvidenceWindow: Duration = .seconds(5 * 60)
+    /// Distinct destinations remembered per generation of the table of recent destinations
+    /// (``RecentDestinations``: two generations, so at most twice this many). 4,096: more
+    /// distinct addresses than a node sends to in five minutes outside a flood (about 13 a
+    /// second); about 200 KiB at most.
+    public var recentDestinationLimit = 4096
+    /// Bits of an IPv4 address that make one destination: a /32, because NAT filtering is per
+    /// address (RFC 4787 §5), so a packet from another address of a contacted /24 was not let
+    /// in by our send. Shorter prefixes only make evidence rarer.
+    public var recentDestinationIPv4PrefixLength = 32
+    /// Bits of an IPv6 address that make one destination: a /64, which one host can fill with
+    /// addresses at will (so an answer to one of its addresses covers all of them).
+    public var recentDestinationIPv6PrefixLength = 64
+    /// Destinations on loopback or a private network (``IPAddress/isLocalNetwork``) are kept
+    /// per endpoint rather than per prefix, so in a mesh on one host's loopback or one LAN a
+    /// query from a node not yet contacted still counts, as
+    /// ``observedAddressVotesExemptLocalNetworks`` does for the vote.
+    public var recentDestinationsExemptLocalNetworks = true
+
+    /// Bytes of an unknown method's name echoed in the error 204 that answers it ("method
+    /// unknown: ..."). A query's method name can be as long as the datagram; echoing it whole
+    /// would let a spoofed query make this node reflect it at a victim. 32: every method a BEP
+    /// names fits, and the answer stays far under the amplification limit.
+    public var unknownMethodEchoLength = 32
+
     // MARK: Identity on the wire
 
     /// `v` in every message: two letters and two version bytes (BEP 5 convention).

@@ -15,6 +15,26 @@ public enum DHTEvent: Sendable, Equatable {
     /// Enough peers (``DHTConfiguration/observedAddressQuorum``) agree on this node's endpoint
     /// as they see it (BEP 42 `ip`), and it differs from the one believed before.
     case externalEndpointChanged(Endpoint)
+    /// There is now evidence that peers can reach this node at its believed external endpoint
+    /// unasked (see ``DHTConfiguration/requireReachabilityEvidence``): from now on it is
+    /// ``DHTNode/confirmedExternalEndpoint`` and belongs in the published record. It holds until
+    /// the believed endpoint changes (``externalEndpointChanged(_:)``), which starts over.
+    case externalEndpointConfirmed(Endpoint, evidence: ReachabilityEvidence)
+}
+
+/// Why this node believes peers can reach it at its observed external endpoint.
+public enum ReachabilityEvidence: Sendable, Equatable {
+    /// The endpoint is one of the socket's own (``DHTNode/setLocalEndpoints(_:)``): the node is
+    /// bound there, so no NAT is in between.
+    case localEndpoint
+    /// A KRPC query arrived from this source, to which the node had not sent within
+    /// ``DHTConfiguration/reachabilityEvidenceWindow``.
+    case unsolicitedQuery(from: Endpoint)
+    /// An authenticated transport handshake initiation arrived from this source, to which the
+    /// node had not sent within ``DHTConfiguration/reachabilityEvidenceWindow``.
+    case unsolicitedHandshake(from: Endpoint)
+    /// ``DHTConfiguration/requireReachabilityEvidence`` is off: the quorum is taken as enough.
+    case notRequired
 }
 
 /// A datagram the caller must send.

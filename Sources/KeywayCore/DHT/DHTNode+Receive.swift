@@ -48,6 +48,8 @@ extension DHTNode {
             statistics.datagramsDropped += 1
             return
         }
+        // It arrived, whether or not it is answered: evidence if we never asked for it.
+        noteInbound(from: source, evidence: .unsolicitedQuery(from: source), now: now)
         guard rateLimiter.admit(source, now: now) else {
             statistics.queriesRateLimited += 1
             return
@@ -107,7 +109,7 @@ extension DHTNode {
             let body = handlePut(put, from: source, now: now)
             reply(transactionID, body, to: source, now: now)
         case let .unknown(method, _):
-            let name = String(decoding: method.prefix(32), as: UTF8.self)
+            let name = String(decoding: method.prefix(max(0, configuration.unknownMethodEchoLength)), as: UTF8.self)
             reply(transactionID, .error(KRPCError(code: DHTSpec.ErrorCode.methodUnknown, message: "method unknown: \(name)")), to: source, now: now)
         }
     }
@@ -291,5 +293,6 @@ extension DHTNode {
         guard let believed = observedVotes.record(endpoint, from: source, current: externalEndpoint) else { return }
         externalEndpoint = believed
         events.append(.externalEndpointChanged(believed))
+        externalEndpointBelieved()
     }
 }

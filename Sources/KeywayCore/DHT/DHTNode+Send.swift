@@ -23,6 +23,7 @@ extension DHTNode {
             transactionID: [UInt8(transactionID >> 8), UInt8(transactionID & 0xff)],
             body: .query(query), clientVersion: configuration.clientVersion, readOnly: configuration.readOnly)
         outgoing.append(Datagram(endpoint: endpoint, payload: message.encoded()))
+        recentDestinations.record(endpoint, now: now)
         statistics.queriesSent += 1
         return true
     }
@@ -77,6 +78,7 @@ extension DHTNode {
             return
         }
         outgoing.append(Datagram(endpoint: endpoint, payload: payload))
+        recentDestinations.record(endpoint, now: now)
         statistics.queriesAnswered += 1
     }
 

@@ -31,6 +31,13 @@ public struct DHTNode: Sendable {
     public internal(set) var statistics = DHTStatistics()
     /// This node's endpoint as a quorum of peers sees it (BEP 42), once known.
     public internal(set) var externalEndpoint: Endpoint?
+    /// ``externalEndpoint`` once there is evidence that peers can reach this node there unasked
+    /// (``DHTEvent/externalEndpointConfirmed(_:evidence:)``); `nil` until then, and again
+    /// whenever the believed endpoint changes. This, not ``externalEndpoint``, is what a node
+    /// publishes.
+    public internal(set) var confirmedExternalEndpoint: Endpoint?
+    /// The socket's own endpoints, as the caller last gave them (``setLocalEndpoints(_:)``).
+    public internal(set) var localEndpoints: Set<Endpoint> = []
     /// Whether the bootstrap lookup has completed at least once.
     public internal(set) var isBootstrapped = false
 
@@ -75,6 +82,8 @@ public struct DHTNode: Sendable {
     var nextMaintenance: Instant
     /// Votes on our external endpoint (BEP 42 `ip`), one per source network.
     var observedVotes: ObservedAddressVotes
+    /// Where this node sent recently, to tell unsolicited packets apart (``RecentDestinations``).
+    var recentDestinations: RecentDestinations
     /// The `seq` of the last endpoint record this node published (`-1`: none yet).
     var lastRecordSequence: Int64 = -1
     /// Hand-overs still allowed in this maintenance interval (``DHTConfiguration/handOffBudgetPerInterval``).
@@ -102,6 +111,7 @@ public struct DHTNode: Sendable {
         self.smoothedRTT = configuration.initialRoundTripEstimate
         self.handOffBudget = configuration.handOffBudgetPerInterval
         self.observedVotes = ObservedAddressVotes(configuration: configuration)
+        self.recentDestinations = RecentDestinations(configuration: configuration, now: now)
     }
 
     // MARK: Polling

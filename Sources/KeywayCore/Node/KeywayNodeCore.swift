@@ -31,6 +31,9 @@ public struct KeywayNodeCore: Sendable {
     /// Resolves this core started for the transport, by operation.
     private var resolving: [OperationID: Ed25519.PublicKey] = [:]
     private var events = Deque<NodeEvent>()
+    /// The instant of the last call that handed one in: transport datagrams are polled after
+    /// it, and their destinations are noted at it (``DHTNode/recordTransportSend(to:now:)``).
+    private var lastNow: Instant
 
     /// A node core for `identity`; both halves' randomness derives from `seed` (reproducible:
     /// for simulations and tests).
@@ -41,6 +44,7 @@ public struct KeywayNodeCore: Sendable {
         var rng = SeededRandom(seed: seed)
         dht = DHTNode(keyPair: identity, configuration: dhtConfiguration, seed: rng.next(), now: now)
         transport = SessionManager(identity: identity, configuration: transportConfiguration, seed: rng.next(), now: now)
+        lastNow = now
     }
 
     /// A node core for a real node: the DHT's randomness derives from `seed`, the transport's
@@ -53,6 +57,7 @@ public struct KeywayNodeCore: Sendable {
     ) {
         dht = DHTNode(keyPair: identity, configuration: dhtConfiguration, seed: seed, now: now)
         transport = SessionManager(identity: identity, configuration: transportConfiguration, random: transportRandom, now: now)
+        lastNow = now
     }
 
     // MARK: Driving
@@ -65,16 +70,22 @@ public struct KeywayNodeCore: Sendable {
     /// Handles one datagram read in place from the caller's receive buffer: KRPC is parsed
     /// without a copy; a transport packet is copied once for the session layer.
     public mutating func handleDatagram(bytes datagram: UnsafeBufferPointer<UInt8>, from source: Endpoint, now: Instant) {
+        lastNow = now
         if datagram.first == UInt8(ascii: "d") {
             dht.handleDatagram(bytes: datagram, from: source, now: now)
         } else if !transport.handleDatagram(Array(datagram), from: source, now: now) {
             datagramsUnclaimed += 1
+        } else if let initiator = transport.takeAuthenticatedInitiationSource() {
+            // An initiation nothing of ours provoked is evidence that peers can reach us; the
+            // DHT half, which knows where we sent recently, decides.
+            dht.noteAuthenticatedInitiation(from: initiator, now: now)
         }
         route(now: now)
     }
 
     /// Fires every timer of both halves whose deadline is at or before `now`.
     public mutating func handleTimeout(now: Instant) {
+        lastNow = now
         dht.handleTimeout(now: now)
         transport.handleTimeout(now: now)
         route(now: now)
@@ -82,7 +93,11 @@ public struct KeywayNodeCore: Sendable {
 
     /// The next datagram to send, if any (transport first: it carries the application's data).
     public mutating func pollTransmit() -> Datagram? {
-        transport.pollTransmit() ?? dht.pollTransmit()
+        if let datagram = transport.pollTransmit() {
+            dht.recordTransportSend(to: datagram.endpoint, now: lastNow)
+            return datagram
+        }
+        return dht.pollTransmit()
     }
 
     /// The next event, if any.
@@ -97,6 +112,7 @@ public struct KeywayNodeCore: Sendable {
 
     /// Runs `body` on the DHT half at `now` (bootstrap, publish, resolve), then routes events.
     public mutating func withDHT<R, Failure: Error>(now: Instant, _ body: (inout DHTNode) throws(Failure) -> R) throws(Failure) -> R {
+        lastNow = max(lastNow, now)
         let result = try body(&dht)
         route(now: now)
         return result
@@ -104,6 +120,7 @@ public struct KeywayNodeCore: Sendable {
 
     /// Runs `body` on the transport half at `now` (streams, writes), then routes events.
     public mutating func withTransport<R, Failure: Error>(now: Instant, _ body: (inout SessionManager) throws(Failure) -> R) throws(Failure) -> R {
+        lastNow = max(lastNow, now)
         let result = try body(&transport)
         route(now: now)
         return result

@@ -82,9 +82,9 @@ struct PeerSession: Sendable {
     var lastActivity: Instant
     /// The reassembly cost of ``connection`` as last added to the manager's node-wide total.
     var reassemblyCharged: UInt64 = 0
-    /// The source prefix of the initiation that made this session, when the peer opened it
+    /// Where the initiation that made this session came from, when the peer opened it
     /// (``TransportConfiguration/maximumSessionsPerPrefix``); `nil` when this node dialled.
-    var admittedFrom: AddressPrefix?
+    var admittedFrom: SessionOrigin?
 
     // MARK: Timer queue (``SessionManager/settleTimers()``)
 

@@ -1,8 +1,8 @@
 /// Round-trip time estimation (RFC 6298 smoothing, with RFC 9002's ack-delay adjustment and
 /// probe timeout). All values are in nanoseconds.
 struct RTTEstimator: Sendable {
-    /// Timer granularity assumed for the probe timeout (RFC 9002: 1 ms).
-    static let granularity: Int64 = 1_000_000
+    /// Timer granularity assumed for the probe timeout (``TransportSpec/timerGranularityNanoseconds``).
+    static var granularity: Int64 { TransportSpec.timerGranularityNanoseconds }
 
     /// The smoothed RTT.
     private(set) var smoothed: Int64

@@ -15,14 +15,15 @@ struct SessionKeys: Sendable {
     /// The counter of the next outgoing packet.
     var sendCounter: UInt64 = 0
     /// Counters of incoming packets already accepted.
-    var replay = NoiseReplayWindow()
+    var replay: NoiseReplayWindow
     /// When the handshake completed.
     let createdAt: Instant
     /// Whether this node initiated the handshake (the initiator renews keys by time).
     let isInitiator: Bool
 
     /// The keys `ciphers` of a handshake that completed at `now`.
-    init(localIndex: UInt32, remoteIndex: UInt32, ciphers: NoiseTransportCiphers, createdAt: Instant, isInitiator: Bool) {
+    init(localIndex: UInt32, remoteIndex: UInt32, ciphers: NoiseTransportCiphers, createdAt: Instant, isInitiator: Bool, replayWindowPackets: Int) {
+        replay = NoiseReplayWindow(packets: replayWindowPackets)
         self.localIndex = localIndex
         self.remoteIndex = remoteIndex
         send = ciphers.send

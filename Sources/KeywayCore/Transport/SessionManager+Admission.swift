@@ -7,19 +7,25 @@
 /// under their keys yet) or idle (no stream); sessions this node dialled, and sessions that
 /// carry streams, stay. A newcomer is refused only when nothing can be evicted.
 extension SessionManager {
-    /// The prefix a session opened from `source` counts against
-    /// (``TransportConfiguration/sessionPrefixIPv4Bits``, ``TransportConfiguration/sessionPrefixIPv6Bits``).
-    func sessionPrefix(of source: Endpoint) -> AddressPrefix {
-        AddressPrefix(source.address, ipv4Bits: configuration.sessionPrefixIPv4Bits, ipv6Bits: configuration.sessionPrefixIPv6Bits)
+    /// What a session opened from `source` counts against: its prefix
+    /// (``TransportConfiguration/sessionPrefixIPv4Bits``, ``TransportConfiguration/sessionPrefixIPv6Bits``),
+    /// or no prefix for a local-network source when
+    /// ``TransportConfiguration/sessionPrefixLimitExemptLocalNetworks`` is on.
+    func sessionOrigin(of source: Endpoint) -> SessionOrigin {
+        if configuration.sessionPrefixLimitExemptLocalNetworks && source.address.isLocalNetwork { return .localNetwork }
+        return .prefix(AddressPrefix(source.address, ipv4Bits: configuration.sessionPrefixIPv4Bits, ipv6Bits: configuration.sessionPrefixIPv6Bits))
     }
 
-    /// Makes room for one more session opened from `prefix`: evicts until the session table,
-    /// the prefix and the unconfirmed sessions are all under their limits. Returns `false`
-    /// (nothing evicted beyond what was possible) when no evictable session is left.
+    /// Makes room for one more session opened from `origin`: evicts until the session table,
+    /// the origin's prefix (if it has one) and the unconfirmed sessions are all under their
+    /// limits. Returns `false` (nothing evicted beyond what was possible) when no evictable
+    /// session is left.
     ///
     /// Each pass scans the table once; it runs only for a new key after its initiation's
     /// Diffie-Hellman work (which the handshake rate limits bound), never per data packet.
-    mutating func makeRoomForSession(from prefix: AddressPrefix) -> Bool {
+    mutating func makeRoomForSession(from origin: SessionOrigin) -> Bool {
+        let prefix: AddressPrefix?
+        if case let .prefix(network) = origin { prefix = network } else { prefix = nil }
         for _ in 0..<3 {
             var unconfirmed = 0
             var oldestUnconfirmed: (slot: Int, at: Instant)?
@@ -35,10 +41,10 @@ extension SessionManager {
                     if oldestUnconfirmed.map({ at < $0.at }) ?? true { oldestUnconfirmed = (slot, at) }
                 }
                 if oldest.map({ at < $0.at }) ?? true { oldest = (slot, at) }
-                if peer.admittedFrom == prefix, oldestInPrefix.map({ at < $0.at }) ?? true { oldestInPrefix = (slot, at) }
+                if prefix != nil, peer.admittedFrom == origin, oldestInPrefix.map({ at < $0.at }) ?? true { oldestInPrefix = (slot, at) }
             }
             let victim: Int?
-            if sessionsByPrefix[prefix, default: 0] >= configuration.maximumSessionsPerPrefix {
+            if let prefix, sessionsByPrefix[prefix, default: 0] >= configuration.maximumSessionsPerPrefix {
                 victim = oldestInPrefix?.slot
             } else if unconfirmed >= configuration.maximumUnconfirmedSessions {
                 victim = oldestUnconfirmed?.slot
@@ -50,8 +56,8 @@ extension SessionManager {
             guard let victim else { return false }
             evict(slot: victim)
         }
-        return sessionsByPrefix[prefix, default: 0] < configuration.maximumSessionsPerPrefix
-            && slots.count < configuration.maximumSessions
+        let prefixHasRoom = prefix.map { sessionsByPrefix[$0, default: 0] < configuration.maximumSessionsPerPrefix } ?? true
+        return prefixHasRoom && slots.count < configuration.maximumSessions
     }
 
     /// Forgets the evictable session in `slot` to make room (it has no streams to reset).
@@ -65,10 +71,19 @@ extension SessionManager {
         events.append(.sessionClosed(peer.key))
     }
 
-    /// Records that the new session in `slot` was opened by an initiation from `prefix`.
-    mutating func admitted(slot: Int, from prefix: AddressPrefix) {
+    /// Records that the new session in `slot` was opened by an initiation from `origin`.
+    mutating func admitted(slot: Int, from origin: SessionOrigin) {
         guard peers[slot]!.admittedFrom == nil, !peers[slot]!.dialled else { return }
-        peers[slot]!.admittedFrom = prefix
-        sessionsByPrefix[prefix, default: 0] += 1
+        peers[slot]!.admittedFrom = origin
+        if case let .prefix(prefix) = origin { sessionsByPrefix[prefix, default: 0] += 1 }
     }
+}
+
+/// What a session a peer opened counts against (``TransportConfiguration/maximumSessionsPerPrefix``).
+enum SessionOrigin: Hashable, Sendable {
+    /// A source prefix on the internet.
+    case prefix(AddressPrefix)
+    /// A source on loopback or a private network, exempt from the per-prefix limit
+    /// (``TransportConfiguration/sessionPrefixLimitExemptLocalNetworks``).
+    case localNetwork
 }

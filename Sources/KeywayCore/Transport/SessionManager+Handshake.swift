@@ -120,20 +120,26 @@ extension SessionManager {
         }
         // A replay (from anywhere) carries a timestamp already seen: drop it before it makes
         // state, so it cannot displace the keys of a newer handshake waiting for confirmation.
-        if let slot = slots[key], let last = peers[slot]!.lastInitiationTimestamp, timestamp <= last {
+        // After the session is gone the timestamp is remembered on (``InitiatorTimestamps``).
+        let last = slots[key].flatMap { peers[$0]!.lastInitiationTimestamp }
+            ?? initiatorTimestamps.latest(from: key, now: now, configuration: configuration)
+        if let last, timestamp <= last {
             statistics.droppedReplayed += 1
             return
         }
-        let prefix = sessionPrefix(of: source)
+        // Its sender holds the key it names, the policy lets it in and the message is new: it
+        // reached us, whatever the session limits decide about it.
+        authenticatedInitiationSource = source
+        let origin = sessionOrigin(of: source)
         if slots[key] == nil {
-            guard makeRoomForSession(from: prefix) else {
+            guard makeRoomForSession(from: origin) else {
                 statistics.droppedSessionLimit += 1
                 return
             }
         }
         let isNew = slots[key] == nil
         let slot = slot(for: key, now: now)
-        if isNew { admitted(slot: slot, from: prefix) }
+        if isNew { admitted(slot: slot, from: origin) }
         var response = [UInt8]()
         TransportBytes.appendLittleEndian(peers[slot]!.localStateID, to: &response)
         guard let message = try? noise.writeMessage(payload: response), let ciphers = try? noise.split() else {
@@ -144,7 +150,8 @@ extension SessionManager {
         touch(slot)
         let index = newIndex(slot: slot)
         if let stale = peers[slot]!.next { indexTable.removeValue(forKey: stale.keys.localIndex) }
-        let keys = SessionKeys(localIndex: index, remoteIndex: packet.senderIndex, ciphers: ciphers, createdAt: now, isInitiator: false)
+        let keys = SessionKeys(localIndex: index, remoteIndex: packet.senderIndex, ciphers: ciphers, createdAt: now, isInitiator: false,
+            replayWindowPackets: configuration.replayWindowPackets)
         peers[slot]!.next = PeerSession.Unconfirmed(keys: keys, remoteStateID: remoteStateID)
         peers[slot]!.lastActivity = now
         var reply = ResponsePacket.unsealed(senderIndex: index, receiverIndex: packet.senderIndex, noiseMessage: message)
@@ -206,7 +213,7 @@ extension SessionManager {
         peers[slot]!.initiation = nil
         let keys = SessionKeys(
             localIndex: initiation.localIndex, remoteIndex: packet.senderIndex, ciphers: ciphers,
-            createdAt: now, isInitiator: true)
+            createdAt: now, isInitiator: true, replayWindowPackets: configuration.replayWindowPackets)
         install(keys, slot: slot)
         authenticated(slot: slot, from: source, now: now)
         confirm(slot: slot, remoteStateID: TransportBytes.readLittleEndian(UInt64.self, payload, at: 0))

@@ -38,6 +38,10 @@ public struct SessionManager: Sendable {
     var indexTable: [UInt32: Int] = [:]
     var outgoing = Deque<Datagram>()
     var events = Deque<TransportEvent>()
+    /// The source of the last handshake initiation that authenticated (its Noise message read
+    /// and its timestamp new), until ``takeAuthenticatedInitiationSource()``: reachability
+    /// evidence for the DHT half (``KeywayNodeCore``).
+    var authenticatedInitiationSource: Endpoint?
     var cookies: CookieJar
     var rateLimiter: HandshakeRateLimiter
     /// The timestamp of the last initiation this node sent: the next one is later still,
@@ -54,8 +58,11 @@ public struct SessionManager: Sendable {
     /// How many times a peer's timers were evaluated (for tests: each operation should touch
     /// only the peers it concerns).
     var timerEvaluations = 0
-    /// Sessions peers opened, by the source prefix of their first initiation.
+    /// Sessions peers opened, by the source prefix of their first initiation (local-network
+    /// sources are not counted when exempt: ``SessionOrigin/localNetwork``).
     var sessionsByPrefix: [AddressPrefix: Int] = [:]
+    /// The latest initiation timestamps of initiators whose sessions are gone (``InitiatorTimestamps``).
+    var initiatorTimestamps = InitiatorTimestamps()
     /// Out-of-order stream data all sessions buffer, as charged against
     /// ``TransportConfiguration/reassemblyBudget`` (the sum of the peers' ``PeerSession/reassemblyCharged``).
     var reassemblyCharged: UInt64 = 0
@@ -90,6 +97,13 @@ public struct SessionManager: Sendable {
 
     /// The next event, if any.
     public mutating func pollEvent() -> TransportEvent? { events.popFirst() }
+
+    /// Takes the source of the handshake initiation that last authenticated, if any since the
+    /// previous call.
+    mutating func takeAuthenticatedInitiationSource() -> Endpoint? {
+        defer { authenticatedInitiationSource = nil }
+        return authenticatedInitiationSource
+    }
 
     /// When ``handleTimeout(now:)`` must next be called, if any timer is armed.
     /// O(1): the top of the deadline heap.
@@ -278,8 +292,13 @@ public struct SessionManager: Sendable {
     /// Forgets the peer in `slot`, dropping (and so zeroing) its keys.
     mutating func removePeer(slot: Int) {
         guard let peer = peers[slot] else { return }
+        if let timestamp = peer.lastInitiationTimestamp {
+            // The replay check outlives the session; its lifetime runs from the session's last
+            // activity (at or before now).
+            initiatorTimestamps.remember(timestamp, for: peer.key, origin: peer.admittedFrom, now: peer.lastActivity, configuration: configuration)
+        }
         reassemblyCharged -= peer.reassemblyCharged
-        if let prefix = peer.admittedFrom {
+        if case let .prefix(prefix)? = peer.admittedFrom {
             sessionsByPrefix[prefix, default: 1] -= 1
             if sessionsByPrefix[prefix] == 0 { sessionsByPrefix.removeValue(forKey: prefix) }
         }

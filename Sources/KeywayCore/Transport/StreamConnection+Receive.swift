@@ -35,7 +35,7 @@ extension StreamConnection {
     /// then closes the session.
     mutating func receive(packetNumber: UInt64, plaintext: [UInt8], now: Instant, sink: inout Sink) -> ReceiveResult {
         guard packetNumber <= TransportSpec.maximumVarint,
-              let frames = TransportFrame.decodeAll(plaintext, from: TransportSpec.packetNumberLength) else { return .malformed }
+              let frames = TransportFrame.decodeAll(plaintext, from: TransportSpec.packetNumberLength, maximumAckRanges: limits.maximumDecodedAckRanges) else { return .malformed }
         if receivedPackets.contains(packetNumber) { return .processed }
         guard reassemblyAdmits(frames, available: sink.reassemblyAvailable) else { return .deferred }
         let outOfOrder = receivedPackets.last.map { packetNumber + 1 < $0.upperBound || packetNumber > $0.upperBound } ?? false
@@ -224,7 +224,7 @@ extension StreamConnection {
             violation = .streamLimit
             return nil
         }
-        pendingResets.append((wireID, StreamConnection.refusedCode, 0))
+        pendingResets.append((wireID, TransportSpec.streamRefusedCode, 0))
         return nil
     }
 
@@ -232,7 +232,7 @@ extension StreamConnection {
     /// are bounded by the application, not the peer).
     var refusalsQueued: Int {
         var count = 0
-        for reset in pendingResets where reset.code == StreamConnection.refusedCode && reset.wireID & 1 != localParity {
+        for reset in pendingResets where reset.code == TransportSpec.streamRefusedCode && reset.wireID & 1 != localParity {
             count += 1
         }
         return count
@@ -249,7 +249,4 @@ extension StreamConnection {
             remove(number: number)
         }
     }
-
-    /// The application error code of a reset refusing a stream over the limit.
-    static let refusedCode: UInt64 = 0x5
 }

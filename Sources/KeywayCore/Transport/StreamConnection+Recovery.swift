@@ -1,10 +1,6 @@
 /// Loss recovery (RFC 9002, simplified): acknowledgements, RTT samples, loss detection by
 /// packet and time thresholds, and probe timeouts.
 extension StreamConnection {
-    /// Packets acknowledged after a packet that make it lost (RFC 9002 `kPacketThreshold`).
-    static let packetThreshold: UInt64 = 3
-    /// Packets sent when a probe timeout fires.
-    static let probePackets = 2
 
     /// The index in ``sent`` of the first packet numbered `packetNumber` or above.
     private func sentIndex(atLeast packetNumber: UInt64) -> Int {
@@ -101,7 +97,7 @@ extension StreamConnection {
     }
 
     /// Declares lost every in-flight packet below the largest acknowledged one that is
-    /// ``packetThreshold`` packets or ``RTTEstimator/lossDelay`` older; arms ``lossTime`` for
+    /// ``TransportSpec/lossPacketThreshold`` packets or ``RTTEstimator/lossDelay`` older; arms ``lossTime`` for
     /// the next one that may become lost by time.
     mutating func detectLosses(now: Instant, statistics: inout TransportStatistics) {
         lossTime = nil
@@ -112,7 +108,7 @@ extension StreamConnection {
             let packet = sent[index]
             guard packet.packetNumber < largestAcked else { break }
             guard packet.state == .inFlight else { continue }
-            if packet.packetNumber + Self.packetThreshold <= largestAcked || packet.sentAt + delay <= now {
+            if packet.packetNumber + TransportSpec.lossPacketThreshold <= largestAcked || packet.sentAt + delay <= now {
                 sent[index].state = .done
                 settle(packet)
                 for frame in packet.frames { lost(frame) }
@@ -149,7 +145,7 @@ extension StreamConnection {
     }
 
     /// Fires the loss-detection timer if due: losses by time first, else a probe timeout,
-    /// which queues the oldest in-flight data again and lets ``probePackets`` packets out.
+    /// which queues the oldest in-flight data again and lets ``TransportSpec/probePackets`` packets out.
     mutating func handleLossTimeout(now: Instant, statistics: inout TransportStatistics) {
         if let lossTime, lossTime <= now {
             detectLosses(now: now, statistics: &statistics)
@@ -158,7 +154,7 @@ extension StreamConnection {
         }
         guard let probeDeadline, probeDeadline <= now else { return }
         probeCount += 1
-        probesToSend = Self.probePackets
+        probesToSend = TransportSpec.probePackets
         if probeCount >= limits.pathMTUBlackHoleProbeTimeouts, pathMTU.current > pathMTU.minimum {
             // Nothing was acknowledged through several timeouts: packets of this size may not
             // cross (the path shrank, or is a tunnel narrower than the base). Fall back a level
@@ -171,7 +167,7 @@ extension StreamConnection {
         for packet in sent where packet.state == .inFlight && !packet.isSizeProbe {
             for frame in packet.frames { lost(frame) }
             probed += 1
-            if probed == Self.probePackets { break }
+            if probed == TransportSpec.probePackets { break }
         }
     }
 

@@ -129,7 +129,7 @@ extension StreamConnection {
 
     /// MAX_DATA, MAX_STREAM_DATA and RESET_STREAM frames that are due and fit.
     private mutating func writeControlFrames(into out: inout [UInt8], frames: inout [SentFrame]) {
-        let room = maximumPlaintext - TransportFrame.maximumStreamHeaderLength
+        let room = maximumPlaintext - TransportSpec.maximumStreamHeaderLength
         if needsMaxData && out.count < room {
             TransportFrame.maxData(localMaxData).encode(to: &out)
             frames.append(.maxData)
@@ -168,7 +168,7 @@ extension StreamConnection {
 
     /// Payload bytes a STREAM frame could still carry, or `nil` when none fits.
     private func streamSpace(_ used: Int) -> Int? {
-        let space = maximumPlaintext - used - TransportFrame.maximumStreamHeaderLength
+        let space = maximumPlaintext - used - TransportSpec.maximumStreamHeaderLength
         return space > 0 ? space : nil
     }
 

@@ -127,6 +127,8 @@ struct StreamConnection: Sendable {
         let datagramSize: Int
         let maximumAckDelay: Int64
         let maximumAckRanges: Int
+        /// ``TransportConfiguration/maximumDecodedAckRanges``.
+        let maximumDecodedAckRanges: Int
         let streamWindow: UInt64
         let sessionWindow: UInt64
         let sendBufferLimit: Int
@@ -156,6 +158,7 @@ struct StreamConnection: Sendable {
             pathMTUBlackHoleProbeTimeouts = max(1, configuration.pathMTUBlackHoleProbeTimeouts)
             maximumAckDelay = configuration.maximumAckDelay.nanosecondsClamped
             maximumAckRanges = configuration.maximumAckRanges
+            maximumDecodedAckRanges = max(1, configuration.maximumDecodedAckRanges)
             streamWindow = max(configuration.streamReceiveWindow, TransportSpec.initialStreamWindow)
             sessionWindow = max(configuration.sessionReceiveWindow, TransportSpec.initialSessionWindow)
             sendBufferLimit = configuration.streamSendBufferLimit

@@ -127,6 +127,30 @@ public struct TransportConfiguration: Sendable {
     public var sessionPrefixIPv4Bits = 24
     /// Prefix length of an IPv6 source for ``maximumSessionsPerPrefix`` (a /48, a site).
     public var sessionPrefixIPv6Bits = 48
+    /// Sessions opened from loopback or a private network (``IPAddress/isLocalNetwork``) are
+    /// not counted against ``maximumSessionsPerPrefix``: a mesh of many nodes on one host's
+    /// loopback, one pod network or one LAN is one operator's, and there the limit would only
+    /// evict its own nodes' sessions as if they were one attacker (as the DHT's
+    /// `routingLimitsExemptLocalNetworks` exempts them from the routing prefix limits).
+    /// ``maximumSessions`` and ``maximumUnconfirmedSessions`` still bound them.
+    public var sessionPrefixLimitExemptLocalNetworks = true
+    /// Initiators whose sessions are gone of which the latest accepted handshake timestamp is
+    /// still remembered (``InitiatorTimestamps``), so a replay of an old initiation after the
+    /// session was dropped is refused as while it lived. The least recently remembered is
+    /// forgotten first. 8,192 (four times ``maximumSessions``): about 100 bytes each, under
+    /// 1 MB; new keys cost Diffie-Hellman work under the handshake rate limits (50 a second),
+    /// so flushing it takes minutes. 0 remembers none (per-session replay checks only).
+    public var maximumRememberedInitiators = 8192
+    /// Of those, initiators whose sessions came from one source prefix (as
+    /// ``maximumSessionsPerPrefix`` counts them; local-network sources are exempt when
+    /// ``sessionPrefixLimitExemptLocalNetworks`` is on) at most; further ones from that prefix
+    /// are not remembered, so throw-away keys from one network cannot flush everyone else's.
+    public var maximumRememberedInitiatorsPerPrefix = 256
+    /// How long a remembered timestamp refuses older initiations from its key. A node whose
+    /// wall clock went back across a restart (a container without a real-time clock) is
+    /// refused by peers that remember it until its clock passes the old timestamp or this
+    /// passes, whichever comes first. One hour.
+    public var rememberedInitiatorLifetime: Duration = .seconds(60 * 60)
 
     // MARK: Packets and reliability
 
@@ -166,6 +190,19 @@ public struct TransportConfiguration: Sendable {
     public var initialRTT: Duration = .milliseconds(333)
     /// Acknowledgement ranges remembered and sent at most.
     public var maximumAckRanges = 32
+    /// Acknowledgement ranges one received ACK frame may carry; a frame with more makes its
+    /// packet malformed (dropped whole). Bounds the work and the array one frame can cost: a
+    /// 1,400-byte packet could otherwise name about 700 ranges, each walked on every ACK. 256,
+    /// well above the ``maximumAckRanges`` any keyway peer sends (32 by default); it MUST stay
+    /// at or above what peers send, or their acknowledgements are lost.
+    public var maximumDecodedAckRanges = 256
+    /// Packets of one session's key set the replay window keeps track of (RFC 6479's bitmap):
+    /// a packet more than this many behind the newest accepted one is refused as a replay, one
+    /// inside it is accepted once. Rounded up to whole 64-bit words, plus the one being cleared;
+    /// memory is 8 bytes per 64 packets for each of a session's up to three key sets. 4,032
+    /// (64 words, 512 bytes): above the 2,048 packets of reordering the transport tolerates.
+    /// Clamped to 64...262,080.
+    public var replayWindowPackets = 4032
 
     // MARK: Streams and flow control
 

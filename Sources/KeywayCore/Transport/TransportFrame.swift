@@ -17,11 +17,6 @@ enum TransportFrame: Equatable {
     /// The sender may send stream `id` up to this offset.
     case maxStreamData(id: UInt64, maximum: UInt64)
 
-    /// Acknowledgement ranges one frame may carry when decoded (bounds the work per frame).
-    static let maximumDecodedAckRanges = 256
-    /// The most bytes a STREAM frame's header takes: type and three 8-byte varints.
-    static let maximumStreamHeaderLength = 1 + 3 * 8
-
     /// Whether receiving this frame obliges the receiver to acknowledge its packet.
     var isAckEliciting: Bool {
         switch self {
@@ -87,19 +82,21 @@ enum TransportFrame: Equatable {
         }
     }
 
-    /// The frames of `plaintext` from `offset`, or `nil` if any is malformed or unknown.
-    static func decodeAll(_ plaintext: [UInt8], from offset: Int) -> [TransportFrame]? {
+    /// The frames of `plaintext` from `offset`, or `nil` if any is malformed or unknown or an
+    /// ACK frame names more than `maximumAckRanges` ranges
+    /// (``TransportConfiguration/maximumDecodedAckRanges``).
+    static func decodeAll(_ plaintext: [UInt8], from offset: Int, maximumAckRanges: Int) -> [TransportFrame]? {
         var frames: [TransportFrame] = []
         var cursor = offset
         while cursor < plaintext.count {
-            guard let frame = decode(plaintext, at: &cursor) else { return nil }
+            guard let frame = decode(plaintext, at: &cursor, maximumAckRanges: maximumAckRanges) else { return nil }
             frames.append(frame)
         }
         return frames
     }
 
     /// One frame at `offset`, advancing it; `nil` if malformed or unknown.
-    static func decode(_ bytes: [UInt8], at offset: inout Int) -> TransportFrame? {
+    static func decode(_ bytes: [UInt8], at offset: inout Int, maximumAckRanges: Int) -> TransportFrame? {
         let type = bytes[offset]
         offset += 1
         func varint() -> UInt64? { TransportBytes.readVarint(bytes, at: &offset) }
@@ -114,7 +111,7 @@ enum TransportFrame: Equatable {
             }
             return .padding(count: count)
         case TransportSpec.FrameType.ack:
-            return decodeAck(bytes, at: &offset)
+            return decodeAck(bytes, at: &offset, maximumRanges: maximumAckRanges)
         case TransportSpec.FrameType.resetStream:
             guard let id = varint(), let code = varint(), let finalSize = varint() else { return nil }
             return .resetStream(id: id, code: code, finalSize: finalSize)
@@ -136,11 +133,11 @@ enum TransportFrame: Equatable {
     }
 
     /// The body of an ACK frame; `nil` if malformed (a range below zero, too many ranges).
-    private static func decodeAck(_ bytes: [UInt8], at offset: inout Int) -> TransportFrame? {
+    private static func decodeAck(_ bytes: [UInt8], at offset: inout Int, maximumRanges: Int) -> TransportFrame? {
         guard let largest = TransportBytes.readVarint(bytes, at: &offset),
               let delay = TransportBytes.readVarint(bytes, at: &offset),
               let count = TransportBytes.readVarint(bytes, at: &offset),
-              count < UInt64(maximumDecodedAckRanges),
+              count < UInt64(max(1, maximumRanges)),
               let first = TransportBytes.readVarint(bytes, at: &offset),
               first <= largest else { return nil }
         var descending: [Range<UInt64>] = [(largest - first)..<(largest + 1)]

@@ -105,4 +105,18 @@ public enum TransportSpec {
     public static let initialSessionWindow: UInt64 = 1024 * 1024
     /// The largest value a QUIC variable-length integer can carry (`2^62 - 1`).
     public static let maximumVarint: UInt64 = (1 << 62) - 1
+    /// The most bytes a STREAM frame's header takes: type and three 8-byte varints.
+    public static let maximumStreamHeaderLength = 1 + 3 * 8
+    /// The application error code of a RESET_STREAM refusing a stream over the receiver's limit.
+    public static let streamRefusedCode: UInt64 = 0x5
+
+    // MARK: Loss recovery (RFC 9002)
+
+    /// Packets acknowledged after a packet that make it lost (RFC 9002 `kPacketThreshold`).
+    public static let lossPacketThreshold: UInt64 = 3
+    /// Timer granularity in nanoseconds, the least a probe timeout's variance term and a loss
+    /// delay can be (RFC 9002 `kGranularity`: 1 ms).
+    public static let timerGranularityNanoseconds: Int64 = 1_000_000
+    /// Ack-eliciting packets sent when a probe timeout fires (RFC 9002 §6.2.4: up to two).
+    public static let probePackets = 2
 }
