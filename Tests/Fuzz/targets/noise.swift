@@ -24,19 +24,28 @@ func initiator(psk: Bool) -> NoiseHandshakeState {
         prologue: prologue, presharedKey: psk ? fixedPresharedKey : nil)
 }
 
+// The states every input starts from, built once: a handshake state is a value, so each input
+// gets its own copy, and the key conversions, ephemeral public keys and the initiator's message 1
+// (two Diffie-Hellman operations) are not paid again for every input. Index: 0 IK, 1 IKpsk2.
+let responderPrototypes = [responder(psk: false), responder(psk: true)]
+let initiatorPrototypes = [false, true].map { psk in
+    var state = initiator(psk: psk)
+    _ = try! state.writeMessage(payload: [])
+    return state
+}
+
 func fuzzOne(_ input: [UInt8]) {
     guard let mode = input.first else { return }
     let message = input.dropFirst()
-    let psk = mode & 2 != 0
+    let psk = mode & 2 != 0 ? 1 : 0
     if mode & 1 == 0 {
-        var state = responder(psk: psk)
+        var state = responderPrototypes[psk]
         guard (try? state.readMessage(message)) != nil else { return }
         require(state.remoteStaticKey?.count == Noise.dhLength, "an accepted message 1 left no static key")
         require((try? state.writeMessage(payload: [1, 2, 3])) != nil, "cannot answer an accepted message 1")
         require((try? state.split()) != nil, "cannot split after message 2")
     } else {
-        var state = initiator(psk: psk)
-        _ = try! state.writeMessage(payload: [])
+        var state = initiatorPrototypes[psk]
         guard (try? state.readMessage(message)) != nil else { return }
         require((try? state.split()) != nil, "cannot split after an accepted message 2")
     }

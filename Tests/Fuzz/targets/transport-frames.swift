@@ -27,14 +27,22 @@ func packets(_ input: [UInt8]) -> [(step: UInt8, frames: [UInt8])] {
     return result
 }
 
-func fuzzOne(_ input: [UInt8]) {
+/// The connection every input starts from, built once (it is a value: each input gets its own
+/// copy): one stream of ours with 3,000 bytes written and up to 8 packets of it sent, so ACK
+/// frames have packets to acknowledge.
+let prototype: (connection: StreamConnection, sink: StreamConnection.Sink) = {
     var connection = StreamConnection(local: localKey, peer: peerKey, limits: limits)
     var sink = StreamConnection.Sink(events: Deque(), statistics: TransportStatistics(), nextStreamNumber: 1)
     let stream = connection.openStream(number: 0)
     _ = connection.write([UInt8](repeating: 0x61, count: 3_000), number: stream.number)
-    var now = start
     var sent = 0
-    while connection.nextPacket(now: now, statistics: &sink.statistics) != nil, sent < 8 { sent += 1 }
+    while connection.nextPacket(now: start, statistics: &sink.statistics) != nil, sent < 8 { sent += 1 }
+    return (connection, sink)
+}()
+
+func fuzzOne(_ input: [UInt8]) {
+    var (connection, sink) = prototype
+    var now = start
     var packetNumber: UInt64 = 0
     for (step, frames) in packets(input) {
         // Steps 0...255 around the last number: repeats, gaps and reordering.
