@@ -88,7 +88,7 @@ public enum Report {
             ("events / events per second", "\(s.events) / \(fmt(s.eventsPerSecond))"),
             ("peak RSS (MiB) / per node (KiB)", "\(fmt(Double(s.peakRssBytes) / 1_048_576)) / \(fmt(Double(s.bytesPerNode) / 1024))"),
         ]
-        for (name, value) in rows { out += "| \(name) | \(value) |\n" }
+        for (name, value) in rows + hostileRows(s) { out += "| \(name) | \(value) |\n" }
         out += "\n![resolve latency CDF](latency-cdf.svg)\n\n![success and freshness over time](churn-timeline.svg)\n"
         if !result.violations.isEmpty {
             out += "\n## Check violations\n\n" + result.violations.map { "- \($0)" }.joined(separator: "\n") + "\n"
