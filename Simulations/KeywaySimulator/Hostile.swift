@@ -409,7 +409,7 @@ extension Simulation {
 extension Simulation {
     /// The checks hostile nodes make necessary, on a record a resolve returned: it must not be
     /// forged (``InvariantChecker`` already failed it) and must not be older than the newest
-    /// record its owner had finished publishing (every put of it answered) when the resolve
+    /// record its owner had finished publishing (its put ended, stored on at least one node) when the resolve
     /// began, ``PendingResolve/expectedSequence``.
     mutating func checkAgainstHostiles(_ item: MutableItem, valid: Bool, _ pending: PendingResolve, by resolver: Int) {
         if !valid {
