@@ -411,12 +411,12 @@ extension Simulation {
     /// forged (``InvariantChecker`` already failed it) and must not be older than the newest
     /// record its owner had finished publishing (its put ended, stored on at least one node) when the resolve
     /// began, ``PendingResolve/expectedSequence``.
-    mutating func checkAgainstHostiles(_ item: MutableItem, valid: Bool, _ pending: PendingResolve, by resolver: Int) {
+    mutating func checkAgainstHostiles(_ item: MutableItem, valid: Bool, _ pending: PendingResolve, by resolver: Int, statistics: LookupStatistics) {
         if !valid {
             hostile.forgedAccepted += 1
         } else if item.sequence < pending.expectedSequence {
             hostile.olderAccepted += 1
-            checker.fail("t=\(now): node \(resolver) resolved seq \(item.sequence) for node \(pending.target) though seq \(pending.expectedSequence) had been published before the resolve began")
+            checker.fail("t=\(now): node \(resolver) resolved seq \(item.sequence) for node \(pending.target) though seq \(pending.expectedSequence) had been published before the resolve began (lookup: \(statistics.queries) queries of at most \(configuration.lookupQueryLimit), \(statistics.responses) responses, \(statistics.timeouts) timeouts; \(replicaReport(of: Int(pending.target))))")
         }
     }
 

@@ -34,7 +34,7 @@ extension Simulation {
         var valid = false
         if let item {
             valid = checker.checkResolved(item, target: nodes[target].id, node: resolver, localSequence: pending.localSequence, now: now)
-            if hostile.isActive { checkAgainstHostiles(item, valid: valid, pending, by: resolver) }
+            if hostile.isActive { checkAgainstHostiles(item, valid: valid, pending, by: resolver, statistics: statistics) }
         }
         let sequence = valid ? item!.sequence : -1
         switch pending.purpose {
@@ -173,7 +173,8 @@ extension Simulation {
             if case let .mutable(item)? = cores[index]!.store.item(for: id, now: now) {
                 held = item.sequence >= nodes[target].latestSequence ? "newest" : "older"
             }
-            return "#\(rank) node \(index) started \(started) holds \(held)"
+            let kind = nodes[index].hostile.map { " (\($0.rawValue))" } ?? ""
+            return "#\(rank) node \(index)\(kind) started \(started) holds \(held)"
         }
         return "\(holders.count) live nodes hold a version, the newest at distance ranks \(newest.prefix(12)) among live nodes; owner's last put began at \(String(format: "%.1fs", putAt)); nearest live: \(nearest.joined(separator: ", "))"
     }
