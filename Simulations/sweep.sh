@@ -6,6 +6,10 @@
 # Example (the sweeps of Docs/SIMULATION.md):
 #   Simulations/sweep.sh 20 --nodes 10000                                   # default scenario
 #   Simulations/sweep.sh 20 --nodes 2000 --churn 0 --ip-churn 0 --loss 0    # quiet network
+#   Simulations/sweep.sh 5 --nodes 10000 --hostile 0.2:lie                  # hostile nodes
+#
+# With --hostile the table adds the records accepted from hostile nodes (forged, older: must be
+# 0), the forged and older records they served, and the eclipsed key's resolve success.
 #
 # Seeds are FIRST, FIRST+1, ... (FIRST defaults to 1): a sweep is every seed in a range, never a
 # seed picked because it passes. A seed whose run fails any check is listed with the command
@@ -35,7 +39,13 @@ fi
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 failed=0
-printf '%-6s %-7s %-9s %-10s %-11s %-9s %-9s %-8s %-8s %s\n' seed checks success fresh latency_p50 p99 hops_p50 ideal gap wall
+hostile=0
+for arg in "$@"; do [ "$arg" = "--hostile" ] && hostile=1; done
+if [ "$hostile" -eq 1 ]; then
+    printf '%-6s %-7s %-9s %-10s %-11s %-9s %-9s %-8s %-8s %-8s %-8s %-8s %-9s %s\n' seed checks success fresh latency_p50 p99 hops_p50 ideal gap forged older served eclipse wall
+else
+    printf '%-6s %-7s %-9s %-10s %-11s %-9s %-9s %-8s %-8s %s\n' seed checks success fresh latency_p50 p99 hops_p50 ideal gap wall
+fi
 for seed in $(seq "$first" $((first + count - 1))); do
     status=0
     "$binary" --seed "$seed" --json "$@" >"$out/run.json" 2>"$out/run.err" || status=$?
@@ -49,8 +59,15 @@ c = d["checks"]
 ok = "pass" if c["violations"] == 0 else "FAIL"
 ideal = d.get("ideal_hops", {}).get("p50", float("nan"))
 gap = d.get("hop_gap", {}).get("p50", float("nan"))
-print(f'{sys.argv[2]:<6} {ok:<7} {d["resolve_success_rate"]*100:8.3f}% {d["resolve_fresh_rate"]*100:8.3f}% '
-      f'{d["resolve_latency_ms"]["p50"]:8.0f}ms {d["resolve_latency_ms"]["p99"]:6.0f}ms {d["hops"]["p50"]:<9} {ideal:<8} {gap:<8} {d["wall_seconds"]:.0f}s')
+line = (f'{sys.argv[2]:<6} {ok:<7} {d["resolve_success_rate"]*100:8.3f}% {d["resolve_fresh_rate"]*100:8.3f}% '
+        f'{d["resolve_latency_ms"]["p50"]:8.0f}ms {d["resolve_latency_ms"]["p99"]:6.0f}ms {d["hops"]["p50"]:<9} {ideal:<8} {gap:<8} ')
+h = d.get("hostile")
+if h is not None:
+    # forged / older: records accepted (must be 0); served: forged plus older versions the
+    # hostile nodes offered; eclipse: the eclipsed key's resolve success.
+    eclipse = f'{h["eclipse_success_rate"]*100:.2f}%' if h.get("eclipse_target") is not None else "-"
+    line += f'{h["forged_accepted"]:<8} {h["older_accepted"]:<8} {h["forged_served"] + h["older_served"]:<8} {eclipse:<9} '
+print(line + f'{d["wall_seconds"]:.0f}s')
 PY
     if [ "$status" -ne 0 ]; then
         failed=$((failed + 1))

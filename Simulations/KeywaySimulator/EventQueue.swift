@@ -86,4 +86,8 @@ enum ScenarioAction {
     case beginCheck
     /// Pair number `pair` of the convergence check resolves (again).
     case checkPair(pair: Int32)
+    /// An eclipse node looks its target up again (``HostileBehaviour/eclipse``).
+    case eclipseLookup(node: Int32)
+    /// A random honest node resolves the eclipse target.
+    case eclipseProbe
 }

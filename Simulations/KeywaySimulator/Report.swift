@@ -21,10 +21,26 @@ public enum Report {
                 ? "passed (\(s.checks.itemsChecked) items; convergence \(s.checks.convergencePassed)/\(s.checks.convergencePairs) pairs, p99 \(fmt(s.checks.convergenceMs.p99)) ms)"
                 : "FAILED: \(s.checks.violations) violations"),
             ("trace hash", s.traceHash),
+        ] + hostileRows(s) + [
             ("simulator", "\(fmt(s.wallSeconds)) s wall · \(fmt(s.eventsPerSecond / 1e6)) M events/s · \(s.events) events · peak RSS \(fmt(Double(s.peakRssBytes) / 1_048_576)) MiB (\(s.bytesPerNode / 1024) KiB/node)"),
         ]
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"
+    }
+
+    /// The table rows of ``HostileSummary``, when there were hostile nodes.
+    static func hostileRows(_ s: SimulationSummary) -> [(String, String)] {
+        guard let h = s.hostile else { return [] }
+        let kinds = h.nodes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: " · ")
+        var rows = [
+            ("hostile nodes", "\(kinds) · \(h.queriesAnswered) queries answered, \(h.queriesDropped) dropped"),
+            ("served by them", "\(h.forgedServed) forged records · \(h.olderServed) older versions · attacker-/24 contacts per honest table max \(fmt(h.attackerContactsPerTable.max))"),
+            ("accepted from them", "\(h.forgedAccepted) forged · \(h.olderAccepted) older than published · \(s.invalidSignaturesRefused) bad signatures refused"),
+        ]
+        if let target = h.eclipseTarget {
+            rows.append(("eclipse", "node \(target) behind \(h.eclipseIDs) IDs: \(h.eclipseResolves) resolves, success \(pct(h.eclipseSuccessRate)), newest \(pct(h.eclipseFreshRate))"))
+        }
+        return rows
     }
 
     /// The summary as one JSON object (snake_case keys, sorted).
@@ -72,7 +88,7 @@ public enum Report {
             ("events / events per second", "\(s.events) / \(fmt(s.eventsPerSecond))"),
             ("peak RSS (MiB) / per node (KiB)", "\(fmt(Double(s.peakRssBytes) / 1_048_576)) / \(fmt(Double(s.bytesPerNode) / 1024))"),
         ]
-        for (name, value) in rows { out += "| \(name) | \(value) |\n" }
+        for (name, value) in rows + hostileRows(s) { out += "| \(name) | \(value) |\n" }
         out += "\n![resolve latency CDF](latency-cdf.svg)\n\n![success and freshness over time](churn-timeline.svg)\n"
         if !result.violations.isEmpty {
             out += "\n## Check violations\n\n" + result.violations.map { "- \($0)" }.joined(separator: "\n") + "\n"

@@ -9,6 +9,8 @@ struct SimulatedNode {
     let id: NodeID
     /// Whether it is one of the seeds (seeds never churn).
     let isSeed: Bool
+    /// Its hostile behaviour (`nil`: an honest node, the production core untouched).
+    let hostile: HostileBehaviour?
     /// Its current IPv4 endpoint; `nil` while offline.
     var endpoint: Endpoint?
     /// Its IPv6 endpoint when dual-stack.
@@ -41,9 +43,10 @@ struct SimulatedNode {
         return secondaryEndpoint.map { [endpoint, $0] } ?? [endpoint]
     }
 
-    init(keyPair: Ed25519.KeyPair, isSeed: Bool) {
+    init(keyPair: Ed25519.KeyPair, isSeed: Bool, hostile: HostileBehaviour? = nil) {
         self.keyPair = keyPair
         self.id = NodeID(publicKey: keyPair.publicKey)
         self.isSeed = isSeed
+        self.hostile = hostile
     }
 }

@@ -69,6 +69,10 @@ extension Simulation {
             beginCheck()
         case let .checkPair(pair):
             startCheckResolve(Int(pair))
+        case let .eclipseLookup(node):
+            eclipseLookup(Int(node))
+        case .eclipseProbe:
+            eclipseProbe()
         }
     }
 
@@ -81,8 +85,12 @@ extension Simulation {
         queue.schedule(.action(.audit), at: now + options.workload.auditInterval)
         if options.churn.ipChurnRate > 0 { scheduleNextMove() }
         if options.churn.rate > 0 {
-            for index in 0..<options.nodes where !nodes[index].isSeed && nodes[index].isAlive { scheduleSessionEnd(index) }
+            // Hostile nodes are a standing attacker, and the eclipse target stays to be eclipsed.
+            for index in 0..<options.nodes where !nodes[index].isSeed && nodes[index].isAlive && nodes[index].hostile == nil && index != hostile.eclipseTarget {
+                scheduleSessionEnd(index)
+            }
         }
+        if hostile.eclipseTarget != nil { queue.schedule(.action(.eclipseProbe), at: now) }
         for (index, partition) in options.faults.partitions.enumerated() {
             partitionSeeds.append(scenarioRandom.next())
             queue.schedule(.action(.partition(index: index, begins: true)), at: now + partition.start)
@@ -104,6 +112,16 @@ extension Simulation {
 
     /// Gives the node a new address (and IPv6 one when dual-stack).
     mutating func bindAddress(_ index: Int) {
+        if nodes[index].hostile?.inAttackerPrefix == true {
+            guard !nodes[index].isAlive else { return }
+            let endpoint = hostile.nextAttackerEndpoint()
+            network.bindAttacker(node: index, at: endpoint)
+            metrics.liveChanging(now: now, live: aliveCount)
+            aliveCount += 1
+            nodes[index].endpoint = endpoint
+            hostileBound(index)
+            return
+        }
         guard let (primary, secondary) = network.bind(node: index, dualStack: options.workload.dualStack) else { return }
         if !nodes[index].isAlive {
             metrics.liveChanging(now: now, live: aliveCount)

@@ -34,6 +34,7 @@ extension Simulation {
         var valid = false
         if let item {
             valid = checker.checkResolved(item, target: nodes[target].id, node: resolver, localSequence: pending.localSequence, now: now)
+            if hostile.isActive { checkAgainstHostiles(item, valid: valid, pending, by: resolver, statistics: statistics) }
         }
         let sequence = valid ? item!.sequence : -1
         switch pending.purpose {
@@ -50,6 +51,10 @@ extension Simulation {
             nodes[target].openMove = nil
         case let .check(pair):
             finishCheckResolve(Int(pair), item: valid ? item : nil, statistics: statistics)
+        case .eclipse:
+            hostile.eclipseResolves += 1
+            if valid { hostile.eclipseSuccesses += 1 }
+            if valid && sequence >= pending.expectedSequence { hostile.eclipseFresh += 1 }
         }
     }
 
@@ -75,7 +80,7 @@ extension Simulation {
         if ideal.takenAt.map({ now - $0 >= Simulation.idealSnapshotInterval }) ?? true {
             var live: [(id: NodeID, node: Int32)] = []
             live.reserveCapacity(aliveCount)
-            for index in nodes.indices where cores[index] != nil { live.append((nodes[index].id, Int32(index))) }
+            for index in nodes.indices where cores[index] != nil && nodes[index].hostile == nil { live.append((nodes[index].id, Int32(index))) }
             ideal.rebuild(ids: live, now: now)
         }
         let targetID = nodes[target].id
@@ -104,6 +109,13 @@ extension Simulation {
                 var b = a
                 while b == a { b = candidates[workloadRandom.index(below: candidates.count)] }
                 checkPairs.append((Int32(a), Int32(b), now, false))
+            }
+        }
+        if let target = hostile.eclipseTarget, published.contains(target) {
+            // The eclipsed key must resolve too: pairs from random honest nodes to it.
+            let resolvers = candidates.filter { $0 != target }
+            for _ in 0..<(resolvers.isEmpty ? 0 : HostileWorld.eclipseCheckPairs) {
+                checkPairs.append((Int32(resolvers[workloadRandom.index(below: resolvers.count)]), Int32(target), now, false))
             }
         }
         checkRemaining = checkPairs.count
@@ -161,7 +173,8 @@ extension Simulation {
             if case let .mutable(item)? = cores[index]!.store.item(for: id, now: now) {
                 held = item.sequence >= nodes[target].latestSequence ? "newest" : "older"
             }
-            return "#\(rank) node \(index) started \(started) holds \(held)"
+            let kind = nodes[index].hostile.map { " (\($0.rawValue))" } ?? ""
+            return "#\(rank) node \(index)\(kind) started \(started) holds \(held)"
         }
         return "\(holders.count) live nodes hold a version, the newest at distance ranks \(newest.prefix(12)) among live nodes; owner's last put began at \(String(format: "%.1fs", putAt)); nearest live: \(nearest.joined(separator: ", "))"
     }
@@ -220,6 +233,7 @@ extension Simulation {
     /// The last audit, and the refusals counted by nodes still alive.
     mutating func finalAudit() {
         auditAll()
+        finalHostileChecks()
         for core in cores { if let core { metrics.invalidSignaturesRefused += core.statistics.invalidSignatures } }
     }
 }

@@ -23,6 +23,8 @@ public struct Simulation {
     var trace = TraceHash()
     var metrics = MetricsCollector()
     var checker: InvariantChecker
+    /// Hostile nodes (`--hostile`): who they are and what they remember.
+    var hostile: HostileWorld
 
     /// Random streams, one per concern, split from the run seed.
     var coreSeeds: SeededRandom
@@ -86,14 +88,24 @@ public struct Simulation {
         churnRandom = root.split()
         scenarioRandom = root.split()
         network = VirtualNetwork(latency: options.latency, faults: options.faults, nodes: options.nodes, rng: root.split())
+        if options.hostile.isEmpty {
+            hostile = HostileWorld(nodes: options.nodes)
+        } else {
+            // Split after every other stream, so that the rest of a run keeps its random draws.
+            var hostileRandom = root.split()
+            hostile = HostileWorld(specs: options.hostile, nodes: options.nodes, seeds: options.workload.seeds, rng: &hostileRandom)
+        }
         var nodes: [SimulatedNode] = []
         nodes.reserveCapacity(options.nodes)
         for index in 0..<options.nodes {
             // Force-try: 32 seed bytes always make a key pair.
             let keyPair = try! Ed25519.KeyPair(seed: identities.bytes(count: Ed25519.seedLength))
-            nodes.append(SimulatedNode(keyPair: keyPair, isSeed: index < options.workload.seeds))
+            nodes.append(SimulatedNode(keyPair: keyPair, isSeed: index < options.workload.seeds, hostile: hostile.kinds[index]))
         }
         self.nodes = nodes
+        if hostile.isActive {
+            for index in nodes.indices where nodes[index].hostile == nil { hostile.owners[nodes[index].id] = Int32(index) }
+        }
         cores = Array(repeating: nil, count: options.nodes)
         checker = InvariantChecker(nodes: options.nodes)
         ready = SampledSet(capacity: options.nodes)
@@ -129,14 +141,16 @@ public struct Simulation {
     /// Sends everything node `index` queued, handles its events, and re-arms its timer.
     mutating func drain(_ index: Int) {
         while cores[index] != nil {
-            while let datagram = cores[index]!.pollTransmit() { send(datagram, from: index) }
+            while let datagram = cores[index]!.pollTransmit() {
+                send(nodes[index].hostile == .eclipse ? hostileRewrite(datagram, from: index) : datagram, from: index)
+            }
             guard let event = cores[index]!.pollEvent() else { break }
             handle(event, node: index)
         }
         rearm(index)
     }
 
-    private mutating func send(_ datagram: Datagram, from sender: Int) {
+    mutating func send(_ datagram: Datagram, from sender: Int) {
         metrics.sent(bytes: datagram.payload.count)
         let source: Endpoint?
         if datagram.endpoint.address.isIPv4 { source = nodes[sender].endpoint } else { source = nodes[sender].secondaryEndpoint }
@@ -163,6 +177,7 @@ public struct Simulation {
         }
         network.countDelivered()
         trace.record(at: now, from: datagram.source, to: datagram.destination, payload: datagram.payload)
+        if nodes[receiver].hostile != nil { return hostileReceive(receiver, datagram) }
         cores[receiver]!.handleDatagram(datagram.payload, from: datagram.source, now: now)
         drain(receiver)
     }
@@ -216,6 +231,14 @@ public struct Simulation {
     /// The node is part of the DHT: it publishes its record and may resolve.
     mutating func becomeReady(_ index: Int) {
         guard !nodes[index].isReady, nodes[index].isAlive else { return }
+        if let kind = nodes[index].hostile {
+            // Hostile nodes never publish nor resolve; eclipse nodes start haunting their target.
+            if kind == .eclipse, hostile.isActive {
+                let offset = hostile.states[Int32(index)]!.rng.unit() * HostileWorld.eclipseLookupInterval.secondsDouble
+                queue.schedule(.action(.eclipseLookup(node: Int32(index))), at: now + .seconds(double: offset))
+            }
+            return
+        }
         nodes[index].isReady = true
         ready.insert(index)
         if publishingOpen { publishRecord(index) }
@@ -248,6 +271,8 @@ struct PendingResolve {
         case probe(move: Int32)
         /// Pair number `pair` of the convergence check.
         case check(pair: Int32)
+        /// A resolve of the eclipse target (``HostileBehaviour/eclipse``).
+        case eclipse
     }
 
     var purpose: Purpose

@@ -17,6 +17,8 @@ public struct SimulationOptions: Sendable, Equatable {
     public var churn = ChurnOptions()
     /// Seeds, phases, resolve rate, checks.
     public var workload = WorkloadOptions()
+    /// Hostile nodes (`--hostile FRACTION:KIND[,KIND...]`, repeatable): none by default.
+    public var hostile: [HostileSpec] = []
     /// How long a DHT query may go unanswered (`--query-timeout`); the core's production
     /// default is 2 s and the simulator keeps it unless told otherwise.
     public var queryTimeout: Duration = DHTConfiguration().queryTimeout
@@ -97,6 +99,18 @@ public struct SimulationOptions: Sendable, Equatable {
         for partition in faults.partitions where partition.fraction <= 0 || partition.fraction > 0.5 {
             throw OptionError("--partition fraction must be above 0 and at most 0.5")
         }
+        for spec in hostile {
+            guard spec.fraction.isFinite, spec.fraction > 0, spec.fraction < 1, !spec.kinds.isEmpty else {
+                throw OptionError("--hostile: '\(spec)' needs a fraction above 0 and below 1 and at least one kind")
+            }
+        }
+        let hostileNodes = hostile.reduce(0) { $0 + Int($1.fraction * Double(nodes)) }
+        guard hostileNodes <= nodes - workload.seeds - 2 else {
+            throw OptionError("--hostile: \(hostileNodes) hostile nodes leave fewer than 2 honest nodes besides the \(workload.seeds) seeds")
+        }
+        guard hostile.isEmpty || hostile.reduce(0.0, { $0 + $1.fraction }) <= 0.9 else {
+            throw OptionError("--hostile: the fractions add up to more than 0.9")
+        }
     }
 
     /// The `keyway-sim` arguments that reproduce this run: every option that differs from the
@@ -127,6 +141,7 @@ public struct SimulationOptions: Sendable, Equatable {
         add("--check-bound", DurationText.format(workload.checkBound), workload.checkBound != base.workload.checkBound)
         add("--sample-interval", DurationText.format(workload.sampleInterval), workload.sampleInterval != base.workload.sampleInterval)
         add("--query-timeout", DurationText.format(queryTimeout), queryTimeout != base.queryTimeout)
+        for spec in hostile { out += ["--hostile", spec.description] }
         if workload.dualStack { out.append("--dual-stack") }
         if !handOff { out.append("--no-hand-off") }
         if !joinRefresh { out.append("--no-join-refresh") }

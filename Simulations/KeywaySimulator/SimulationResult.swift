@@ -102,6 +102,8 @@ public struct SimulationSummary: Sendable, Codable {
     public var invalidSignaturesRefused: Int
     /// Checks.
     public var checks: CheckSummary
+    /// What the hostile nodes did (`--hostile`; absent without).
+    public var hostile: HostileSummary?
     /// Checksum of every delivered datagram (16 hex digits).
     public var traceHash: String
     /// Events the simulator processed.
@@ -177,6 +179,7 @@ extension Simulation {
                 violations: violationCount, itemsChecked: checker.itemsChecked,
                 convergencePairs: metrics.checkPairs, convergencePassed: metrics.checkPassed,
                 convergenceMs: Percentiles(metrics.checkDurations)),
+            hostile: hostileSummary,
             traceHash: trace.description, events: eventsProcessed, wallSeconds: wallSeconds,
             eventsPerSecond: wallSeconds > 0 ? Double(eventsProcessed) / wallSeconds : 0,
             peakRssBytes: peak, bytesPerNode: peak / max(options.nodes, 1))

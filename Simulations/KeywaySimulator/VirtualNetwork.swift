@@ -37,6 +37,8 @@ struct VirtualNetwork {
     private var rng: SeededRandom
     /// Owner of address number `n`, or -1.
     private var owners: [Int32] = []
+    /// Owner of each endpoint of the attacker's /24 (``HostileWorld/attackerEndpoint(slot:)``).
+    private var attackerOwners: [Int32] = []
     /// Region of each node (for ``LatencyModel/regions(_:)``).
     private let regions: [UInt8]
     /// Partitions in force, as (seed, fraction) pairs deciding each node's side.
@@ -66,6 +68,13 @@ struct VirtualNetwork {
         return (primary, secondary)
     }
 
+    /// Gives hostile `node` the next endpoint of the attacker's /24 (`endpoint`, slot number
+    /// ``HostileWorld/attackerSlot(of:)``, handed out in order).
+    mutating func bindAttacker(node: Int, at endpoint: Endpoint) {
+        guard let slot = HostileWorld.attackerSlot(of: endpoint), slot == attackerOwners.count else { return }
+        attackerOwners.append(Int32(node))
+    }
+
     /// Releases an address: datagrams to it are dropped from now on.
     mutating func unbind(_ endpoint: Endpoint) {
         if let number = number(of: endpoint) { owners[number] = -1 }
@@ -74,7 +83,12 @@ struct VirtualNetwork {
     /// The node holding `endpoint` now, if any.
     @inline(__always)
     func owner(of endpoint: Endpoint) -> Int? {
-        guard let number = number(of: endpoint) else { return nil }
+        guard let number = number(of: endpoint) else {
+            if !attackerOwners.isEmpty, let slot = HostileWorld.attackerSlot(of: endpoint), slot < attackerOwners.count {
+                return Int(attackerOwners[slot])
+            }
+            return nil
+        }
         let owner = owners[number]
         return owner >= 0 ? Int(owner) : nil
     }

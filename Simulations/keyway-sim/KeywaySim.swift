@@ -89,6 +89,9 @@ struct KeywaySim: ParsableCommand {
     @Option(name: .customLong("query-timeout"), help: "DHT query timeout of every node (the production default is 2s).")
     var queryTimeout = "2s"
 
+    @Option(help: "Hostile nodes FRACTION:KIND[,KIND...]: that share of all nodes, dealt in turn to the kinds drop, lie, stale, forge, sybil, eclipse (repeatable; e.g. 0.2:lie or 0.1:eclipse).")
+    var hostile: [String] = []
+
     @Flag(name: .customLong("no-hand-off"), help: "Do not hand stored items over to nodes that newly appear near them (to show what it is for).")
     var noHandOff = false
 
@@ -143,6 +146,8 @@ struct KeywaySim: ParsableCommand {
         options.workload.sampleInterval = try duration(sampleInterval, "--sample-interval")
         options.workload.dualStack = dualStack
         options.queryTimeout = try duration(queryTimeout, "--query-timeout")
+        options.hostile = []
+        for text in hostile { options.hostile.append(try HostileSpec(parsing: text)) }
         options.handOff = !noHandOff
         options.joinRefresh = !noJoinRefresh
         try options.validate()

@@ -60,6 +60,46 @@ import KeywayCore
         #expect(options.commandLine == "swift run -c release keyway-sim --nodes 10000 --seed 42 --latency fixed:50ms --loss 0.05")
     }
 
+    @Test func hostileSpecsParseAndPrintBack() throws {
+        let spec = try HostileSpec(parsing: "0.2:lie")
+        #expect(spec == HostileSpec(fraction: 0.2, kinds: [.lie]))
+        #expect(try HostileSpec(parsing: spec.description) == spec)
+        #expect(try HostileSpec(parsing: "30%:drop,Forge,stale") == HostileSpec(fraction: 0.3, kinds: [.drop, .forge, .stale]))
+        for kind in HostileBehaviour.allCases { #expect(try HostileSpec(parsing: "0.1:\(kind.rawValue)").kinds == [kind]) }
+    }
+
+    @Test func badHostileSpecsAreRefusedWithAMessage() {
+        #expect(throws: OptionError("--hostile: 'evil' in '0.2:evil' is not one of drop, lie, stale, forge, sybil, eclipse")) {
+            try HostileSpec(parsing: "0.2:evil")
+        }
+        for text in ["", "0.2", "lie", "0:lie", "1:lie", "-0.1:lie", "0.2:", "0.2:lie,", "nan:lie", "0.2:lie:drop"] {
+            #expect(throws: OptionError.self, "\(text)") { try HostileSpec(parsing: text) }
+        }
+        var options = SimulationOptions()
+        options.hostile = [HostileSpec(fraction: 0.5, kinds: [.lie]), HostileSpec(fraction: 0.45, kinds: [.drop])]
+        #expect(throws: OptionError("--hostile: the fractions add up to more than 0.9")) { try options.validate() }
+        options = SimulationOptions.quiet(nodes: 10, seed: 1)
+        options.hostile = [HostileSpec(fraction: 0.5, kinds: [.drop])]
+        #expect(throws: OptionError("--hostile: 5 hostile nodes leave fewer than 2 honest nodes besides the 4 seeds")) { try options.validate() }
+    }
+
+    @Test func hostileRolesAreDealtToNonSeedsInTurn() throws {
+        var rng = SeededRandom(seed: 1)
+        let world = HostileWorld(specs: [HostileSpec(fraction: 0.3, kinds: [.lie, .eclipse])], nodes: 100, seeds: 4, rng: &rng)
+        #expect(world.counts == [.lie: 15, .eclipse: 15])
+        #expect(world.kinds.prefix(4).allSatisfy { $0 == nil })
+        let target = try #require(world.eclipseTarget)
+        #expect(target >= 4 && world.kinds[target] == nil)
+        #expect(HostileWorld.attackerSlot(of: HostileWorld.attackerEndpoint(slot: 999)) == 999)
+        #expect(HostileWorld.attackerSlot(of: Endpoint(address: .v4(0x0AFF_FF01), port: 6881)) == nil)
+    }
+
+    @Test func theCommandLineNamesHostileNodes() {
+        var options = SimulationOptions()
+        options.hostile = [HostileSpec(fraction: 0.2, kinds: [.stale, .forge])]
+        #expect(options.commandLine == "swift run -c release keyway-sim --nodes 10000 --seed 1 --hostile 0.2:stale,forge")
+    }
+
     @Test func distributionsHaveTheirMean() {
         for kind in DistributionKind.allCases {
             var rng = SeededRandom(seed: 1)

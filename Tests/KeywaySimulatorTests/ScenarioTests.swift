@@ -81,4 +81,48 @@ import KeywayCore
         #expect(result.summary.network.partitioned > 0)
         #expect(result.summary.checks.itemsChecked > 0)
     }
+
+    /// Issue 12 item 7: liars, black holes, stale and forging nodes (a quarter of the network)
+    /// tried their attacks, and no resolve took a forged record or one older than its owner
+    /// had published, while honest resolves still succeeded.
+    @Test func hostileNodesNeverGetAForgedOrOlderRecordAccepted() throws {
+        var options = Self.options(nodes: 240, seed: 13)
+        options.churn.ipChurnRate = 0.2
+        options.hostile = [HostileSpec(fraction: 0.25, kinds: [.drop, .lie, .stale, .forge])]
+        let result = try Self.run(options)
+        let hostile = try #require(result.summary.hostile)
+        #expect(hostile.nodes == ["drop": 15, "lie": 15, "stale": 15, "forge": 15])
+        #expect(result.summary.moves > 0)
+        #expect(hostile.olderServed > 0, "no stale node served an older version: the test proves nothing")
+        #expect(hostile.forgedServed > 0 && result.summary.invalidSignaturesRefused > 0)
+        #expect(hostile.queriesDropped > 0)
+        #expect(hostile.forgedAccepted == 0 && hostile.olderAccepted == 0)
+        #expect(result.summary.resolveSuccessRate >= 0.99, "reproduce with: \(result.summary.command)")
+    }
+
+    /// An eclipse: a quarter of the nodes claim IDs next to one key, all from one /24. The
+    /// per-prefix limits keep them to a few slots of any table and lookup, and the key resolves.
+    @Test func anEclipseFromOneSlash24Fails() throws {
+        var options = Self.options(nodes: 240, seed: 17)
+        options.hostile = [HostileSpec(fraction: 0.25, kinds: [.eclipse])]
+        let result = try Self.run(options)
+        let hostile = try #require(result.summary.hostile)
+        #expect(hostile.eclipseIDs == 60)
+        #expect(hostile.eclipseResolves >= 20)
+        #expect(hostile.eclipseSuccessRate >= 0.99, "reproduce with: \(result.summary.command)")
+        #expect(hostile.attackerContactsPerTable.max > 0, "no eclipse ID reached an honest table: the test proves nothing")
+        #expect(hostile.attackerContactsPerTable.max <= Double(DHTConfiguration().routingContactsPerPrefix))
+        #expect(result.summary.resolveSuccessRate >= 0.99)
+    }
+
+    /// Sybils: many IDs from one /24, each answering with the others.
+    @Test func sybilsFromOneSlash24TakeAtMostAPrefixShareOfAnyTable() throws {
+        var options = Self.options(nodes: 240, seed: 19)
+        options.hostile = [HostileSpec(fraction: 0.25, kinds: [.sybil])]
+        let result = try Self.run(options)
+        let hostile = try #require(result.summary.hostile)
+        #expect(hostile.attackerContactsPerTable.max > 0)
+        #expect(hostile.attackerContactsPerTable.max <= Double(DHTConfiguration().routingContactsPerPrefix))
+        #expect(result.summary.resolveSuccessRate >= 0.99, "reproduce with: \(result.summary.command)")
+    }
 }
