@@ -22,7 +22,8 @@ struct RunCommand: AsyncParsableCommand {
             With no seed the node is a seed itself (or rejoins through the routing table it saved \
             last time). Seeds come from --seed and from $KEYWAY_SEEDS (comma-separated); \
             KEY@HOST:PORT checks the seed's key. The node publishes its endpoints (bound \
-            addresses, the address peers see, --announce) and republishes when they change.
+            addresses, the address peers see once it is shown reachable there, --announce) and \
+            republishes when they change.
             """)
 
     @OptionGroup var identity: IdentityOptions
