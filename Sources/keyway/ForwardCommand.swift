@@ -55,7 +55,7 @@ struct ForwardCommand: AsyncParsableCommand {
         configuration.logger = logger
         let server = try await TCP.listen(on: localEndpoint)
         let status = StatusLines(toStandardError: false)
-        try await StreamNodeRunner.run(configuration, status: status) { node in
+        try await StreamNodeRunner.run(configuration, status: status, signal: .stop) { node in
             status.print("forwarding: \(server.localEndpoint)")
             try await server.channel.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in

@@ -55,7 +55,7 @@ struct ListenCommand: AsyncParsableCommand {
         configuration.contactsFile = ContactsFile.defaultPath(forIdentity: path)
         configuration.logger = logger
         let status = StatusLines(toStandardError: service == nil)
-        try await StreamNodeRunner.run(configuration, status: status) { node in
+        try await StreamNodeRunner.run(configuration, status: status, signal: service == nil ? .interruption : .stop) { node in
             let incoming = await node.incomingStreams()
             if let service {
                 try await Self.forwardEach(incoming, to: service, status: status, logger: logger)

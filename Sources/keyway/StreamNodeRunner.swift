@@ -14,6 +14,16 @@ enum StreamNodeRunner {
     /// Exit status after SIGINT or SIGTERM interrupted the work (128 + SIGINT, as shells report).
     static let interruptedStatus: Int32 = 130
 
+    /// What SIGINT or SIGTERM means for a command.
+    enum SignalMeaning {
+        /// The work was cut short (`connect`, `listen` piping one stream): exit
+        /// ``interruptedStatus``.
+        case interruption
+        /// The signal is how a service is told to stop (`listen --forward`, `forward`), as for
+        /// `run`: a clean stop, exit 0.
+        case stop
+    }
+
     /// Starts a node with `configuration`, prints its `key:` and `listening:` lines, and follows
     /// its events with ``StatusLines/follow(_:)`` (shared by `run`, `listen`, `connect`, `forward`).
     static func start(_ configuration: KeywayNodeConfiguration, status: StatusLines) async throws -> (KeywayNode, Task<Void, Never>) {
@@ -29,9 +39,11 @@ enum StreamNodeRunner {
         return (node, status.follow(events))
     }
 
-    /// Starts a node with `configuration` and runs `work` with it.
+    /// Starts a node with `configuration` and runs `work` with it until `work` ends or a signal
+    /// arrives, which ends the command as `signal` says.
     static func run(
-        _ configuration: KeywayNodeConfiguration, status: StatusLines, work: @escaping @Sendable (KeywayNode) async throws -> Void
+        _ configuration: KeywayNodeConfiguration, status: StatusLines, signal meaning: SignalMeaning = .interruption,
+        work: @escaping @Sendable (KeywayNode) async throws -> Void
     ) async throws {
         // A closed standard output or TCP peer must give an error, not kill the process.
         signal(SIGPIPE, SIG_IGN)
@@ -49,7 +61,10 @@ enum StreamNodeRunner {
             group.addTask {
                 for await number in signals {
                     configuration.logger.info("shutting down", metadata: ["signal": "\(number)"])
-                    return .failure(CommandFailure(status: interruptedStatus, message: nil))
+                    switch meaning {
+                    case .interruption: return .failure(CommandFailure(status: interruptedStatus, message: nil))
+                    case .stop: return .success(())
+                    }
                 }
                 return nil
             }
