@@ -27,3 +27,25 @@ public struct AddressPrefix: Hashable, Sendable, CustomStringConvertible {
     /// The network address, e.g. `192.0.2.0`.
     public var description: String { network.description }
 }
+
+/// What a per-network table files an endpoint under: its ``AddressPrefix`` on the internet, or,
+/// on a local network (``IPAddress/isLocalNetwork``: loopback, a LAN, one host's pod network,
+/// which is one operator's) when the table exempts those, the endpoint itself, so many nodes on
+/// one address still count apart. Shared by the query rate limiter, the observed-address vote
+/// and the table of recent destinations.
+public enum NetworkKey: Hashable, Sendable {
+    /// A network on the internet.
+    case prefix(AddressPrefix)
+    /// An endpoint on a local network.
+    case endpoint(Endpoint)
+
+    /// The key of `endpoint`: its prefix at `ipv4Bits` or `ipv6Bits`, or the endpoint itself
+    /// when `localPerEndpoint` and it is on a local network.
+    public init(_ endpoint: Endpoint, ipv4Bits: Int, ipv6Bits: Int, localPerEndpoint: Bool) {
+        if localPerEndpoint && endpoint.address.isLocalNetwork {
+            self = .endpoint(endpoint)
+        } else {
+            self = .prefix(AddressPrefix(endpoint.address, ipv4Bits: ipv4Bits, ipv6Bits: ipv6Bits))
+        }
+    }
+}

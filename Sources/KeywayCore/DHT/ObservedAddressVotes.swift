@@ -18,13 +18,9 @@ import Collections
 /// At most ``DHTConfiguration/observedAddressReportLimit`` voters are remembered; the one heard
 /// from longest ago is forgotten first.
 struct ObservedAddressVotes: Sendable {
-    /// Who casts a vote.
-    enum Voter: Hashable, Sendable {
-        /// A source network on the internet.
-        case prefix(AddressPrefix)
-        /// A source endpoint on a local network, when those are exempt.
-        case endpoint(Endpoint)
-    }
+    /// Who casts a vote: a source network on the internet, or a source endpoint on a local
+    /// network when those are exempt.
+    typealias Voter = NetworkKey
 
     private var votes: OrderedDictionary<Voter, Endpoint> = [:]
     private let configuration: DHTConfiguration
@@ -37,12 +33,10 @@ struct ObservedAddressVotes: Sendable {
 
     /// The voter a report from `source` counts for.
     func voter(for source: Endpoint) -> Voter {
-        if configuration.observedAddressVotesExemptLocalNetworks && source.address.isLocalNetwork {
-            return .endpoint(source)
-        }
-        return .prefix(AddressPrefix(
-            source.address, ipv4Bits: configuration.observedAddressIPv4PrefixLength,
-            ipv6Bits: configuration.observedAddressIPv6PrefixLength))
+        NetworkKey(
+            source, ipv4Bits: configuration.observedAddressIPv4PrefixLength,
+            ipv6Bits: configuration.observedAddressIPv6PrefixLength,
+            localPerEndpoint: configuration.observedAddressVotesExemptLocalNetworks)
     }
 
     /// Records that `source` sees us at `observed`; returns `observed` when it has just reached

@@ -19,13 +19,8 @@ import Collections
 /// again from a full bucket, but only by being the least recent of every tracked source, which
 /// takes as many distinct sources as the table holds, and prefixes are what cost an attacker.
 public struct QueryRateLimiter: Sendable {
-    /// Who a bucket belongs to.
-    public enum Source: Hashable, Sendable {
-        /// A network on the internet.
-        case prefix(AddressPrefix)
-        /// An endpoint on a local network.
-        case endpoint(Endpoint)
-    }
+    /// Who a bucket belongs to: a network on the internet, or an endpoint on a local network.
+    public typealias Source = NetworkKey
 
     private struct Bucket: Sendable {
         var tokens: Double
@@ -70,8 +65,7 @@ public struct QueryRateLimiter: Sendable {
 
     /// The source a query from `endpoint` is charged to.
     public func source(of endpoint: Endpoint) -> Source {
-        if localPerEndpoint && endpoint.address.isLocalNetwork { return .endpoint(endpoint) }
-        return .prefix(AddressPrefix(endpoint.address, ipv4Bits: ipv4PrefixLength, ipv6Bits: ipv6PrefixLength))
+        NetworkKey(endpoint, ipv4Bits: ipv4PrefixLength, ipv6Bits: ipv6PrefixLength, localPerEndpoint: localPerEndpoint)
     }
 
     /// Spends a token for a query from `endpoint`; `false` means drop the query.

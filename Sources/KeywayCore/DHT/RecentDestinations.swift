@@ -25,13 +25,9 @@
 /// refusing all evidence while the table is full would let anyone who makes us answer many
 /// sources keep the observed endpoint from ever being published.
 struct RecentDestinations: Sendable {
-    /// Who a datagram went to, for the purpose of NAT filtering.
-    enum Destination: Hashable, Sendable {
-        /// An address prefix on the internet.
-        case prefix(AddressPrefix)
-        /// An endpoint on a local network, when those are exempt.
-        case endpoint(Endpoint)
-    }
+    /// Who a datagram went to, for the purpose of NAT filtering: an address prefix on the
+    /// internet, or an endpoint on a local network when those are exempt.
+    typealias Destination = NetworkKey
 
     private let configuration: DHTConfiguration
     private var current: Set<Destination> = []
@@ -51,12 +47,10 @@ struct RecentDestinations: Sendable {
 
     /// The destination `endpoint` counts as.
     func destination(for endpoint: Endpoint) -> Destination {
-        if configuration.recentDestinationsExemptLocalNetworks && endpoint.address.isLocalNetwork {
-            return .endpoint(endpoint)
-        }
-        return .prefix(AddressPrefix(
-            endpoint.address, ipv4Bits: configuration.recentDestinationIPv4PrefixLength,
-            ipv6Bits: configuration.recentDestinationIPv6PrefixLength))
+        NetworkKey(
+            endpoint, ipv4Bits: configuration.recentDestinationIPv4PrefixLength,
+            ipv6Bits: configuration.recentDestinationIPv6PrefixLength,
+            localPerEndpoint: configuration.recentDestinationsExemptLocalNetworks)
     }
 
     /// Notes a datagram sent to `endpoint` at `now`.
