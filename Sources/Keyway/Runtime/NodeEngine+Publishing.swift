@@ -15,14 +15,8 @@ extension NodeEngine {
     /// or, bound to a wildcard, each interface address of the socket's families with its port.
     func localEndpoints() -> [Endpoint] {
         guard boundEndpoint.address.isUnspecified else { return [boundEndpoint] }
-        return interfaces.compactMap { address in
-            switch (address, family) {
-            case (.v4, .ipv4), (.v4, .dualStack), (.v6, .ipv6), (.v6, .dualStack):
-                return Endpoint(address: address, port: boundEndpoint.port)
-            default:
-                return nil
-            }
-        }
+        return interfaces.filter { ReachableEndpoints.family(family, carries: $0) }
+            .map { Endpoint(address: $0, port: boundEndpoint.port) }
     }
 
     /// New interface addresses from a scan (a node bound to a wildcard address).

@@ -31,11 +31,7 @@ struct ReachableEndpoints: Equatable, Sendable {
         if let external { add(external) }
         if bound.address.isUnspecified {
             let usable = interfaces.filter { address in
-                switch (address, family) {
-                case (.v4, .ipv4), (.v4, .dualStack): return true
-                case (.v6, .ipv6), (.v6, .dualStack): return !ReachableEndpoints.isLinkLocal(address)
-                default: return false
-                }
+                ReachableEndpoints.family(family, carries: address) && !ReachableEndpoints.isLinkLocal(address)
             }
             let routable = usable.filter { !$0.isLoopback }
             for address in (routable.isEmpty ? usable : routable) {
@@ -45,6 +41,14 @@ struct ReachableEndpoints: Equatable, Sendable {
             add(bound)
         }
         endpoints = result
+    }
+
+    /// Whether a socket of `family` sends and receives for `address`.
+    static func family(_ family: SocketFamily, carries address: IPAddress) -> Bool {
+        switch (address, family) {
+        case (.v4, .ipv4), (.v4, .dualStack), (.v6, .ipv6), (.v6, .dualStack): return true
+        default: return false
+        }
     }
 
     /// Whether `address` is an IPv6 link-local address (`fe80::/10`).
