@@ -82,6 +82,9 @@ struct PeerSession: Sendable {
     var lastActivity: Instant
     /// The reassembly cost of ``connection`` as last added to the manager's node-wide total.
     var reassemblyCharged: UInt64 = 0
+    /// What this session is charged against ``TransportConfiguration/receiveBudget``
+    /// (``StreamConnection/unconsumedBytes`` when last synchronised).
+    var receiveCharged: UInt64 = 0
     /// Where the initiation that made this session came from, when the peer opened it
     /// (``TransportConfiguration/maximumSessionsPerPrefix``); `nil` when this node dialled.
     var admittedFrom: SessionOrigin?

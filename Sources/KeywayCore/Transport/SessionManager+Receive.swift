@@ -108,12 +108,14 @@ extension SessionManager {
         }
         let packetNumber = TransportBytes.readLittleEndian(UInt64.self, plaintext, at: 0)
         let available = configuration.reassemblyBudget > reassemblyCharged ? configuration.reassemblyBudget - reassemblyCharged : 0
+        let receiveAvailable = receiveRoom(slot: slot)
         let (result, streamData) = withSink { manager, sink in
             sink.reassemblyAvailable = available
+            sink.receiveAvailable = receiveAvailable
             let result = manager.peers[slot]!.connection.receive(packetNumber: packetNumber, plaintext: plaintext, now: now, sink: &sink)
             return (result, sink.receivedStreamData)
         }
-        syncReassembly(slot: slot)
+        syncCharges(slot: slot)
         if let violation = peers[slot]!.connection.violation {
             statistics.droppedBadFrames += 1
             abortSession(slot: slot, violation: violation)
@@ -124,17 +126,43 @@ extension SessionManager {
         case .processed: break
         case .malformed: statistics.droppedBadFrames += 1
         case .deferred: statistics.droppedReassemblyLimit += 1
+        case .overReceiveBudget: statistics.droppedReceiveBudget += 1
         }
         flush(slot: slot, now: now)
     }
 
-    /// Brings the node-wide reassembly total up to date with the session in `slot`.
-    mutating func syncReassembly(slot: Int) {
+    /// Brings the node-wide reassembly and receive totals up to date with the session in `slot`.
+    mutating func syncCharges(slot: Int) {
         guard let charged = peers[slot]?.reassemblyCharged else { return }
         let cost = peers[slot]!.connection.reassemblyCost
-        guard cost != charged else { return }
-        reassemblyCharged = reassemblyCharged - charged + cost
-        peers[slot]!.reassemblyCharged = cost
+        if cost != charged {
+            reassemblyCharged = reassemblyCharged - charged + cost
+            peers[slot]!.reassemblyCharged = cost
+        }
+        charge(receive: peers[slot]!.connection.unconsumedBytes, slot: slot)
+    }
+
+    /// Sets what the session in `slot` is charged against the receive budget (and its source
+    /// prefix's share) to `bytes`.
+    mutating func charge(receive bytes: UInt64, slot: Int) {
+        let charged = peers[slot]!.receiveCharged
+        guard bytes != charged else { return }
+        receiveCharged = receiveCharged - charged + bytes
+        peers[slot]!.receiveCharged = bytes
+        guard case let .prefix(prefix)? = peers[slot]!.admittedFrom else { return }
+        let held = receiveChargedByPrefix[prefix, default: 0] - charged + bytes
+        receiveChargedByPrefix[prefix] = held == 0 ? nil : held
+    }
+
+    /// What the session in `slot` may still take on: the least of what the receive budget and
+    /// its source prefix's share leave.
+    func receiveRoom(slot: Int) -> UInt64 {
+        var room = configuration.receiveBudget > receiveCharged ? configuration.receiveBudget - receiveCharged : 0
+        if case let .prefix(prefix)? = peers[slot]!.admittedFrom {
+            let held = receiveChargedByPrefix[prefix, default: 0]
+            room = min(room, configuration.receiveBudgetPerPrefix > held ? configuration.receiveBudgetPerPrefix - held : 0)
+        }
+        return room
     }
 
     /// Closes the session in `slot` because its peer broke `violation`: every stream is

@@ -5,7 +5,7 @@ extension SessionManager {
     mutating func flush(slot: Int, now: Instant) {
         guard peers[slot] != nil else { return }
         touch(slot)
-        syncReassembly(slot: slot)
+        syncCharges(slot: slot)
         // Fields are read in place: a local copy of the peer would share its buffers, and the
         // writes below would then copy them whole (the in-flight packets, the streams).
         guard peers[slot]!.current?.canSend(now: now, configuration: configuration) == true, peers[slot]!.endpoint != nil else {

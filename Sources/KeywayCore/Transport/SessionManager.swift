@@ -66,6 +66,13 @@ public struct SessionManager: Sendable {
     /// Out-of-order stream data all sessions buffer, as charged against
     /// ``TransportConfiguration/reassemblyBudget`` (the sum of the peers' ``PeerSession/reassemblyCharged``).
     var reassemblyCharged: UInt64 = 0
+    /// Stream bytes all sessions hold delivered and unconsumed, as charged against
+    /// ``TransportConfiguration/receiveBudget`` (the sum of the peers' ``PeerSession/receiveCharged``).
+    var receiveCharged: UInt64 = 0
+    /// The same per source prefix, for the sessions admitted from one
+    /// (``TransportConfiguration/receiveBudgetPerPrefix``); no entry holds 0, so it has at most
+    /// one entry per prefix with a session.
+    var receiveChargedByPrefix: [AddressPrefix: UInt64] = [:]
 
     /// A core for `identity`, whose every random choice derives from `seed` (reproducible and
     /// insecure: for simulations and tests; see ``TransportRandom``).
@@ -138,14 +145,19 @@ public struct SessionManager: Sendable {
     }
 
     /// Opens a stream to `peer`, connecting first if needed (see ``connect(to:at:now:)``).
-    /// Nothing is sent until the stream carries data or its end.
+    /// Once the session is up the peer hears of the stream at once, from the MAX_STREAM_DATA
+    /// frame with this side's window, whether or not it carries data yet.
     public mutating func openStream(to peer: Ed25519.PublicKey, now: Instant) -> StreamID {
         defer { settleTimers() }
         connect(to: peer, at: [], now: now)
         let slot = slots[peer]!
         let number = nextStreamNumber
         nextStreamNumber += 1
-        return peers[slot]!.connection.openStream(number: number)
+        let id = peers[slot]!.connection.openStream(number: number)
+        // The peer learns of the stream now (its window goes out in a MAX_STREAM_DATA frame),
+        // not only with its first bytes: a listener accepts a stream that has sent nothing yet.
+        flush(slot: slot, now: now)
+        return id
     }
 
     /// Buffers `bytes` on `stream` and sends what the windows allow; returns how many bytes were
@@ -183,7 +195,7 @@ public struct SessionManager: Sendable {
         defer { settleTimers() }
         guard let slot = slots[stream.peer],
               let offset = peers[slot]!.connection.streams[stream.number]?.consumedOffset else { return }
-        peers[slot]!.connection.consume(number: stream.number, upTo: offset + UInt64(count))
+        peers[slot]!.connection.consume(number: stream.number, upTo: offset + UInt64(count), now: now)
         flush(slot: slot, now: now)
     }
 
@@ -298,6 +310,7 @@ public struct SessionManager: Sendable {
             initiatorTimestamps.remember(timestamp, for: peer.key, origin: peer.admittedFrom, now: peer.lastActivity, configuration: configuration)
         }
         reassemblyCharged -= peer.reassemblyCharged
+        charge(receive: 0, slot: slot)
         if case let .prefix(prefix)? = peer.admittedFrom {
             sessionsByPrefix[prefix, default: 1] -= 1
             if sessionsByPrefix[prefix] == 0 { sessionsByPrefix.removeValue(forKey: prefix) }

@@ -13,6 +13,10 @@ extension StreamConnection {
         /// Reassembly bytes (with overhead) the whole node may still buffer out of order
         /// (``TransportConfiguration/reassemblyBudget`` less what all sessions hold).
         var reassemblyAvailable: UInt64 = .max
+        /// Bytes the session may still hold delivered and unconsumed: the least of what
+        /// ``TransportConfiguration/receiveBudget`` and the source prefix's share
+        /// (``TransportConfiguration/receiveBudgetPerPrefix``) leave.
+        var receiveAvailable: UInt64 = .max
     }
 
     /// What became of a packet's plaintext.
@@ -25,6 +29,10 @@ extension StreamConnection {
         /// and not acknowledged, so an honest sender sends it again once the gap before it is
         /// filled and the data can be delivered.
         case deferred
+        /// Its new stream bytes do not fit what the receive budget leaves the session
+        /// (``Sink/receiveAvailable``): dropped whole and not acknowledged, so an honest sender
+        /// sends it again once the application has read.
+        case overReceiveBudget
     }
 
     /// Takes the frames of authenticated packet `packetNumber`. Returns `false` if the frames
@@ -38,6 +46,7 @@ extension StreamConnection {
               let frames = TransportFrame.decodeAll(plaintext, from: TransportSpec.packetNumberLength, maximumAckRanges: limits.maximumDecodedAckRanges) else { return .malformed }
         if receivedPackets.contains(packetNumber) { return .processed }
         guard reassemblyAdmits(frames, available: sink.reassemblyAvailable) else { return .deferred }
+        guard newStreamBytes(frames) <= sink.receiveAvailable else { return .overReceiveBudget }
         let outOfOrder = receivedPackets.last.map { packetNumber + 1 < $0.upperBound || packetNumber > $0.upperBound } ?? false
         receivedPackets.insert(packetNumber..<packetNumber + 1)
         receivedPackets.keepHighest(limits.maximumAckRanges)
@@ -90,6 +99,28 @@ extension StreamConnection {
         return packetCost <= limits.streamWindow && newRanges <= limits.maximumReassemblyRanges
     }
 
+    /// The stream bytes `frames` carry beyond what their streams already delivered in order
+    /// (an upper bound of what taking them adds to ``unconsumedBytes`` and the reassembly),
+    /// each piece with ``Limits/fragmentOverhead``. Data for a stream that is gone costs
+    /// nothing (it is dropped); data opening a new stream costs all its bytes.
+    private func newStreamBytes(_ frames: [TransportFrame]) -> UInt64 {
+        var total: UInt64 = 0
+        for case let .stream(wireID, offset, data, _) in frames where !data.isEmpty {
+            let end = offset + UInt64(data.count)  // the decoder bounds it by 2^62 - 1
+            let delivered: UInt64
+            if let number = numbersByWireID[wireID], let stream = streams[number] {
+                delivered = stream.readOffset
+            } else if wireID & 1 != localParity, wireID >= nextPeerWireID {
+                delivered = 0
+            } else {
+                continue
+            }
+            guard end > delivered else { continue }
+            total += end - max(offset, delivered) + limits.fragmentOverhead
+        }
+        return total
+    }
+
     private mutating func handle(_ frame: TransportFrame, now: Instant, sink: inout Sink) {
         switch frame {
         case .ping, .padding:
@@ -97,7 +128,7 @@ extension StreamConnection {
         case let .ack(ranges, delay):
             onAck(ranges: ranges, delayMicroseconds: delay, now: now, sink: &sink)
         case let .stream(wireID, offset, data, fin):
-            onStreamFrame(wireID: wireID, offset: offset, data: data, fin: fin, sink: &sink)
+            onStreamFrame(wireID: wireID, offset: offset, data: data, fin: fin, now: now, sink: &sink)
         case let .resetStream(wireID, code, finalSize):
             onResetStream(wireID: wireID, code: code, finalSize: finalSize, sink: &sink)
         case let .maxData(maximum):
@@ -141,6 +172,7 @@ extension StreamConnection {
         // Every byte up to the final size is now consumed: consumedOffset <= highestReceived
         // <= finalSize, so this cannot underflow.
         creditSession(finalSize - stream.consumedOffset)
+        unconsumedBytes -= min(unconsumedBytes, stream.unconsumed)
         // Credit was returned above; keep `remove` from returning it twice.
         streams[number]?.consumedOffset = finalSize
         streams[number]?.highestReceived = finalSize
@@ -156,7 +188,7 @@ extension StreamConnection {
     /// STREAM data: finds or opens the stream, applies flow control, delivers in order. Data
     /// beyond the stream's or the session's window, or contradicting the stream's end, closes
     /// the session (RFC 9000 sections 4.1 and 4.5).
-    private mutating func onStreamFrame(wireID: UInt64, offset: UInt64, data: ArraySlice<UInt8>, fin: Bool, sink: inout Sink) {
+    private mutating func onStreamFrame(wireID: UInt64, offset: UInt64, data: ArraySlice<UInt8>, fin: Bool, now: Instant, sink: inout Sink) {
         sink.receivedStreamData = true
         guard let number = streamNumber(forIncoming: wireID, sink: &sink) else { return }
         let (end, overflow) = offset.addingReportingOverflow(UInt64(data.count))
@@ -166,16 +198,18 @@ extension StreamConnection {
             return
         }
         let costBefore = streams[number]!.pendingCost
+        let deliveredBefore = streams[number]!.readOffset
         let outcome = streams[number]!.receive(
             offset: offset, data: data, fin: fin, fragmentOverhead: limits.fragmentOverhead, events: &sink.events)
         reassemblyCost = reassemblyCost - costBefore + streams[number]!.pendingCost
+        unconsumedBytes += streams[number]!.readOffset - deliveredBefore
         guard case let .accepted(grown) = outcome else {
             if case let .violation(kind) = outcome { violation = kind }
             return
         }
         dataReceived += grown
         if limits.creditOnDelivery {
-            consume(number: number, upTo: streams[number]!.readOffset)
+            consume(number: number, upTo: streams[number]!.readOffset, now: now)
         }
         finishIfDone(number: number, sink: &sink)
     }

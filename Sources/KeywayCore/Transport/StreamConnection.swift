@@ -121,6 +121,15 @@ struct StreamConnection: Sendable {
     var violation: TransportViolation?
     /// What the streams' out-of-order pieces are charged in all (``TransportStream/pendingCost``).
     var reassemblyCost: UInt64 = 0
+    /// Stream bytes delivered in order and not yet consumed, over all streams (the sum of
+    /// ``TransportStream/unconsumed``): what ``TransportConfiguration/receiveBudget`` charges.
+    var unconsumedBytes: UInt64 = 0
+    /// The session receive window in force: ``Limits/initialSessionWindow`` at first, doubled
+    /// up to ``Limits/sessionWindow`` while the application keeps up with it
+    /// (``TransportConfiguration/receiveWindowGrowthRTTs``).
+    var receiveWindow: UInt64
+    /// When ``localMaxData`` was last raised after consumption (`nil`: never).
+    var lastCreditRaiseAt: Instant?
 
     /// The parts of ``TransportConfiguration`` this layer needs, in nanoseconds where timed.
     struct Limits: Sendable {
@@ -131,6 +140,11 @@ struct StreamConnection: Sendable {
         let maximumDecodedAckRanges: Int
         let streamWindow: UInt64
         let sessionWindow: UInt64
+        /// The receive window a session starts with (``TransportSpec/initialSessionWindow``,
+        /// or ``sessionWindow`` when windows do not grow).
+        let initialSessionWindow: UInt64
+        /// ``TransportConfiguration/receiveWindowGrowthRTTs`` (0: windows do not grow).
+        let windowGrowthRTTs: Int64
         let sendBufferLimit: Int
         let maximumIncomingStreams: Int
         let incomingStreamIDAllowance: Int
@@ -161,6 +175,8 @@ struct StreamConnection: Sendable {
             maximumDecodedAckRanges = max(1, configuration.maximumDecodedAckRanges)
             streamWindow = max(configuration.streamReceiveWindow, TransportSpec.initialStreamWindow)
             sessionWindow = max(configuration.sessionReceiveWindow, TransportSpec.initialSessionWindow)
+            windowGrowthRTTs = Int64(clamping: max(0, configuration.receiveWindowGrowthRTTs))
+            initialSessionWindow = windowGrowthRTTs > 0 ? TransportSpec.initialSessionWindow : sessionWindow
             sendBufferLimit = configuration.streamSendBufferLimit
             maximumIncomingStreams = configuration.maximumIncomingStreams
             incomingStreamIDAllowance = max(1, configuration.incomingStreamIDAllowance)
@@ -186,8 +202,9 @@ struct StreamConnection: Sendable {
             datagramSize: limits.datagramSize, initialPackets: limits.initialWindowPackets,
             minimumPackets: limits.minimumWindowPackets)
         pathMTU = limits.pathMTUSearch
-        if limits.sessionWindow > localMaxData {
-            localMaxData = limits.sessionWindow
+        receiveWindow = limits.initialSessionWindow
+        if receiveWindow > localMaxData {
+            localMaxData = receiveWindow
             needsMaxData = true
         }
     }
@@ -221,21 +238,33 @@ struct StreamConnection: Sendable {
         remove(number: number)
     }
 
-    /// The application consumed bytes of stream `number` up to `offset` (manual credit).
-    mutating func consume(number: UInt64, upTo offset: UInt64) {
+    /// The application consumed bytes of stream `number` up to `offset` (manual credit) at
+    /// `now`, which decides whether the session's window grows.
+    mutating func consume(number: UInt64, upTo offset: UInt64, now: Instant?) {
         guard let freed = streams[number]?.consume(upTo: offset, window: limits.streamWindow) else { return }
-        creditSession(freed)
+        unconsumedBytes -= min(unconsumedBytes, freed)
+        creditSession(freed, now: now)
     }
 
-    /// Gives `bytes` of session-wide credit back to the peer.
+    /// Gives `bytes` of session-wide credit back to the peer. Once less than half the window
+    /// is left, the limit moves to the consumed bytes plus the window; when that happens within
+    /// ``Limits/windowGrowthRTTs`` smoothed round trips of the previous move (`now` given: a
+    /// consumption, not a reset or a closed stream), the window doubles first, up to
+    /// ``Limits/sessionWindow``.
     /// Consumed bytes never exceed received ones, which never exceed ``localMaxData``; the
     /// arithmetic saturates all the same, so no accounting slip can trap.
-    mutating func creditSession(_ bytes: UInt64) {
+    mutating func creditSession(_ bytes: UInt64, now: Instant? = nil) {
         dataConsumed = min(dataConsumed.addingReportingOverflow(bytes).overflow ? .max : dataConsumed + bytes, localMaxData)
-        if localMaxData - dataConsumed < limits.sessionWindow / 2 {
-            localMaxData = min(dataConsumed + limits.sessionWindow, TransportSpec.maximumVarint)
-            needsMaxData = true
+        guard localMaxData - dataConsumed < receiveWindow / 2 else { return }
+        if let now {
+            if let last = lastCreditRaiseAt, receiveWindow < limits.sessionWindow,
+               (now - last).nanosecondsClamped < limits.windowGrowthRTTs.multipliedReportingOverflow(by: rtt.smoothed).partialValue {
+                receiveWindow = min(receiveWindow.multipliedReportingOverflow(by: 2).overflow ? .max : receiveWindow * 2, limits.sessionWindow)
+            }
+            lastCreditRaiseAt = now
         }
+        localMaxData = min(dataConsumed + receiveWindow, TransportSpec.maximumVarint)
+        needsMaxData = true
     }
 
     /// Forgets stream `number`, returning its unconsumed received bytes to the session credit.
@@ -243,6 +272,7 @@ struct StreamConnection: Sendable {
         guard let stream = streams.removeValue(forKey: number) else { return }
         numbersByWireID.removeValue(forKey: stream.wireID)
         reassemblyCost -= stream.pendingCost
+        unconsumedBytes -= min(unconsumedBytes, stream.unconsumed)
         if stream.wireID & 1 != localParity { incomingCount -= 1 }
         if stream.highestReceived > stream.consumedOffset {
             creditSession(stream.highestReceived - stream.consumedOffset)

@@ -208,8 +208,31 @@ public struct TransportConfiguration: Sendable {
 
     /// Bytes a peer may send on one stream beyond what this node's application consumed.
     public var streamReceiveWindow: UInt64 = 4 << 20
-    /// Bytes a peer may send on all streams together beyond what was consumed.
+    /// Bytes a peer may send on all streams together beyond what was consumed: the most a
+    /// session's receive window grows to (see ``receiveWindowGrowthRTTs``).
     public var sessionReceiveWindow: UInt64 = 16 << 20
+    /// How a session's receive window grows. A session starts with the specification's
+    /// initial window (``TransportSpec/initialSessionWindow``, 1 MiB) and doubles it, up to
+    /// ``sessionReceiveWindow``, each time the application consumed half of it less than this
+    /// many smoothed round trips after the previous credit update: the window, not the reader,
+    /// held the transfer back (Chromium QUIC's auto-tuning). A reader slower than the path
+    /// never grows its session's window, so a peer feeding a local consumer that is slow from
+    /// the start gets 1 MiB of credit, not 16. 0: every session gets ``sessionReceiveWindow``
+    /// at once.
+    public var receiveWindowGrowthRTTs = 2
+    /// Stream bytes all sessions together may hold delivered in order and not yet consumed by
+    /// the application (``SessionManager/consumed(_:count:now:)``; with ``creditOnDelivery``
+    /// data is consumed as it is delivered and holds nothing). A packet whose new stream bytes
+    /// do not fit is not taken nor acknowledged, as for ``reassemblyBudget``: its sender repeats
+    /// it once the application has read. With ``reassemblyBudget`` this is the node's ceiling on
+    /// peers' data, whatever the number of sessions: 24 MiB + 16 MiB keep a node under 64 MB.
+    public var receiveBudget: UInt64 = 24 << 20
+    /// The part of ``receiveBudget`` the sessions admitted from one source prefix
+    /// (``sessionPrefixIPv4Bits``, ``sessionPrefixIPv6Bits``) may hold together, so that one
+    /// network's peers feeding a slow consumer cannot take the whole budget from the others.
+    /// Sessions this node dialled, and those from exempt local networks
+    /// (``sessionPrefixLimitExemptLocalNetworks``), count only against the whole budget.
+    public var receiveBudgetPerPrefix: UInt64 = 8 << 20
     /// Bytes ``SessionManager/write(_:to:now:)`` buffers per stream before it accepts less.
     public var streamSendBufferLimit = 4 << 20
     /// Streams a peer may have open towards this node at once; more are refused with a reset.

@@ -166,6 +166,9 @@ public struct TransportStatistics: Sendable, Equatable {
     /// Authenticated data packets not taken (nor acknowledged) because their out-of-order
     /// stream data did not fit a reassembly limit.
     public var droppedReassemblyLimit = 0
+    /// Authenticated data packets not taken (nor acknowledged) because their stream data did
+    /// not fit what ``TransportConfiguration/receiveBudget`` or the source prefix's share left.
+    public var droppedReceiveBudget = 0
     /// Moves to a new endpoint after an authenticated packet from it.
     public var passiveRebinds = 0
     /// Moves to a new endpoint after a newer record.

@@ -90,6 +90,10 @@ struct TransportStream: Sendable {
     /// Whether the peer's side ended and everything was delivered.
     var isReceiveDone: Bool { finDelivered }
 
+    /// Bytes delivered in order and not yet consumed by the application (what
+    /// ``TransportConfiguration/receiveBudget`` charges for this stream).
+    var unconsumed: UInt64 { readOffset > consumedOffset ? readOffset - consumedOffset : 0 }
+
     /// Whether new bytes can be sent now, given the session's remaining credit.
     func newDataLimit(sessionCredit: UInt64) -> UInt64 {
         min(writeEnd, peerMaximum, sentOffset + sessionCredit)
