@@ -74,7 +74,21 @@ public struct NoiseHandshakeState: Sendable {
             throw .invalidKeyLength(what: "Noise responder static key", actual: responderStaticKey.count)
         }
         return try NoiseHandshakeState(
-            role: .initiator, staticSecretKey: staticSecretKey, ephemeralSecretKey: ephemeralSecretKey,
+            role: .initiator, staticKeyPair: NoiseStaticKeyPair(secretKey: staticSecretKey), ephemeralSecretKey: ephemeralSecretKey,
+            remoteStaticKey: responderStaticKey, prologue: prologue, presharedKey: presharedKey)
+    }
+
+    /// As ``initiator(staticSecretKey:ephemeralSecretKey:responderStaticKey:prologue:presharedKey:)``,
+    /// with the static key pair computed beforehand (a node keeps one for all its handshakes).
+    public static func initiator(
+        staticKeyPair: NoiseStaticKeyPair, ephemeralSecretKey: SecureBytes, responderStaticKey: [UInt8],
+        prologue: [UInt8] = [], presharedKey: SecureBytes? = nil
+    ) throws(NoiseError) -> NoiseHandshakeState {
+        guard responderStaticKey.count == Noise.dhLength else {
+            throw .invalidKeyLength(what: "Noise responder static key", actual: responderStaticKey.count)
+        }
+        return try NoiseHandshakeState(
+            role: .initiator, staticKeyPair: staticKeyPair, ephemeralSecretKey: ephemeralSecretKey,
             remoteStaticKey: responderStaticKey, prologue: prologue, presharedKey: presharedKey)
     }
 
@@ -87,7 +101,18 @@ public struct NoiseHandshakeState: Sendable {
         prologue: [UInt8] = [], presharedKey: SecureBytes? = nil
     ) throws(NoiseError) -> NoiseHandshakeState {
         try NoiseHandshakeState(
-            role: .responder, staticSecretKey: staticSecretKey, ephemeralSecretKey: ephemeralSecretKey,
+            role: .responder, staticKeyPair: NoiseStaticKeyPair(secretKey: staticSecretKey), ephemeralSecretKey: ephemeralSecretKey,
+            remoteStaticKey: nil, prologue: prologue, presharedKey: presharedKey)
+    }
+
+    /// As ``responder(staticSecretKey:ephemeralSecretKey:prologue:presharedKey:)``, with the
+    /// static key pair computed beforehand.
+    public static func responder(
+        staticKeyPair: NoiseStaticKeyPair, ephemeralSecretKey: SecureBytes,
+        prologue: [UInt8] = [], presharedKey: SecureBytes? = nil
+    ) throws(NoiseError) -> NoiseHandshakeState {
+        try NoiseHandshakeState(
+            role: .responder, staticKeyPair: staticKeyPair, ephemeralSecretKey: ephemeralSecretKey,
             remoteStaticKey: nil, prologue: prologue, presharedKey: presharedKey)
     }
 
@@ -131,7 +156,7 @@ public struct NoiseHandshakeState: Sendable {
     }
 
     private init(
-        role: Role, staticSecretKey: SecureBytes, ephemeralSecretKey: SecureBytes,
+        role: Role, staticKeyPair: NoiseStaticKeyPair, ephemeralSecretKey: SecureBytes,
         remoteStaticKey: [UInt8]?, prologue: [UInt8], presharedKey: SecureBytes?
     ) throws(NoiseError) {
         if let presharedKey, presharedKey.count != Noise.pskLength {
@@ -139,10 +164,10 @@ public struct NoiseHandshakeState: Sendable {
         }
         self.role = role
         pattern = presharedKey == nil ? .ik : .ikpsk2
-        localStaticKey = try Self.publicKey(of: staticSecretKey, "Noise static secret key")
+        localStaticKey = staticKeyPair.publicKey
         localEphemeralKey = try Self.publicKey(of: ephemeralSecretKey, "Noise ephemeral secret key")
         self.remoteStaticKey = remoteStaticKey
-        secrets = Secrets(staticKey: staticSecretKey, ephemeralKey: ephemeralSecretKey, presharedKey: presharedKey)
+        secrets = Secrets(staticKey: staticKeyPair.secretKey, ephemeralKey: ephemeralSecretKey, presharedKey: presharedKey)
         symmetric = NoiseSymmetricState(protocolName: pattern.protocolName)
         symmetric.mixHash(prologue)
         // Pre-message pattern `<- s`: both sides hash the responder's static key, which an

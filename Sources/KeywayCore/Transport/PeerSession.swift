@@ -32,6 +32,9 @@ struct PeerSession: Sendable {
     let key: Ed25519.PublicKey
     /// MAC1's key for packets to this peer.
     let mac1Key: [UInt8]
+    /// The peer's static X25519 key (the X25519 form of ``key``) once converted or verified:
+    /// the conversion costs about as much as a Diffie-Hellman, so a rekey does not pay it again.
+    var staticKey: [UInt8]?
     /// A random number naming this node's state about the peer; a new one means this node
     /// forgot the peer (restart, idle expiry), which tells the peer to start its streams over.
     let localStateID: UInt64

@@ -27,8 +27,10 @@ extension SessionManager {
         var noise: NoiseHandshakeState
         let message: [UInt8]
         do {
+            let responderStaticKey = try peer.staticKey ?? peer.key.curve25519()
+            peers[slot]!.staticKey = responderStaticKey
             noise = try NoiseHandshakeState.initiator(
-                identity: identity, responder: peer.key, ephemeralSecretKey: ephemeral,
+                staticKeyPair: noiseStaticKeyPair, ephemeralSecretKey: ephemeral, responderStaticKey: responderStaticKey,
                 prologue: TransportSpec.prologue, presharedKey: configuration.presharedKey)
             message = try noise.writeMessage(payload: payload)
         } catch {
@@ -97,12 +99,14 @@ extension SessionManager {
         statistics.handshakeMessagesProcessed += 1
         let ephemeral = NoiseHandshakeState.ephemeralSecretKey(using: &rng)
         guard var noise = try? NoiseHandshakeState.responder(
-                  identity: identity, ephemeralSecretKey: ephemeral, prologue: TransportSpec.prologue,
+                  staticKeyPair: noiseStaticKeyPair, ephemeralSecretKey: ephemeral, prologue: TransportSpec.prologue,
                   presharedKey: configuration.presharedKey),
               let payload = try? noise.readMessage(packet.noiseMessage),
               payload.count == TransportSpec.initiationPayloadLength,
               let key = try? Ed25519.PublicKey(bytes: payload[0..<32]),
-              noise.remoteStaticKeyBelongs(to: key)
+              let remoteStaticKey = noise.remoteStaticKey,
+              // A known peer's X25519 key was converted or verified before.
+              slots[key].flatMap({ peers[$0]!.staticKey }).map({ $0 == remoteStaticKey }) ?? noise.remoteStaticKeyBelongs(to: key)
         else {
             statistics.droppedUnauthenticated += 1
             return
@@ -140,6 +144,7 @@ extension SessionManager {
         let isNew = slots[key] == nil
         let slot = slot(for: key, now: now)
         if isNew { admitted(slot: slot, from: origin) }
+        peers[slot]!.staticKey = remoteStaticKey
         var response = [UInt8]()
         TransportBytes.appendLittleEndian(peers[slot]!.localStateID, to: &response)
         guard let message = try? noise.writeMessage(payload: response), let ciphers = try? noise.split() else {

@@ -28,6 +28,8 @@ public struct SessionManager: Sendable {
     public internal(set) var statistics = TransportStatistics()
 
     let limits: StreamConnection.Limits
+    /// The identity's X25519 form, computed once for every handshake.
+    let noiseStaticKeyPair: NoiseStaticKeyPair
     var rng: TransportRandom
     /// Peers by slot; a freed slot is `nil` until reused.
     var peers: [PeerSession?] = []
@@ -86,6 +88,7 @@ public struct SessionManager: Sendable {
         self.identity = identity
         self.configuration = configuration
         limits = StreamConnection.Limits(configuration)
+        noiseStaticKeyPair = NoiseStaticKeyPair(identity: identity)
         var rng = random
         cookies = CookieJar(identity: identity.publicKey, secretLifetime: configuration.cookieSecretLifetime, now: now, rng: &rng)
         rateLimiter = HandshakeRateLimiter(configuration: configuration, now: now)
