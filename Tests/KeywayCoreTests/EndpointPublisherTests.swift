@@ -168,6 +168,36 @@ import KeywayCrypto
         #expect(network.nodes[0].publishedRecord == nil)
     }
 
+    @Test func aConfirmedExternalEndpointTheSocketNoLongerHasIsNotPublished() throws {
+        var network = Self.seedNetwork()
+        // One vote makes a quorum here, so the joiner soon believes (and, as the endpoint is its
+        // socket's own, confirms) the endpoint the seed reports.
+        var dht = DHTConfiguration()
+        dht.queryTimeout = .milliseconds(500)
+        dht.observedAddressQuorum = 1
+        let joiner = network.add(
+            KeywayNodeCore(identity: TransportFixtures.identity(1), dhtConfiguration: dht, transportConfiguration: TransportFixtures.roomy,
+                           publisherConfiguration: Self.configuration(), seed: 2, now: network.now),
+            at: TransportFixtures.endpoint(2))
+        var socket = LocalSocket(bound: Endpoint(address: .v4(0), port: 7000), family: .ipv4, interfaces: [TransportFixtures.endpoint(2).address])
+        network.with(joiner) { core, now in
+            core.start(socket: socket, seeds: [DHTSeed(endpoint: TransportFixtures.endpoint(1))], contacts: [], now: now)
+        }
+        let confirmed = network.run(until: { $0.nodes[joiner].confirmedExternalEndpoint == TransportFixtures.endpoint(2) }, limit: .seconds(5))
+        #expect(confirmed)
+        #expect(network.nodes[joiner].reachableEndpoints == [TransportFixtures.endpoint(2)])
+
+        // The joiner moves: its interface address is gone, though the DHT still believes it.
+        let moved = TransportFixtures.endpoint(4)
+        network.move(joiner, to: moved)
+        socket.interfaces = [moved.address]
+        network.with(joiner) { core, now in core.updateSocket(socket, now: now) }
+        #expect(network.nodes[joiner].confirmedExternalEndpoint == TransportFixtures.endpoint(2))
+        #expect(network.nodes[joiner].reachableEndpoints == [moved])
+        let put = try #require(Self.puts(network, joiner).last)
+        #expect(put.reason == .endpointsChanged && put.record.endpoints == [moved])
+    }
+
     // MARK: Stop linger
 
     static let quiet: Duration = .milliseconds(250)

@@ -21,6 +21,10 @@ public struct PublisherConfiguration: Sendable, Equatable {
     /// in microseconds (pkarr), which the core, having no clock, computes as this plus `now`.
     /// The DHT keeps `seq` strictly increasing whatever this is.
     public var wallClockAtOrigin: Duration = .zero
+    /// Former endpoints of the socket remembered, most recent kept: a confirmed external
+    /// endpoint among them is not published (see ``EndpointPublisher``). Only this node's own
+    /// socket changes add to them, never a peer; 16 covers a host's interfaces over several moves.
+    public var maximumRetiredEndpoints = 16
 
     /// Every default.
     public init() {}
@@ -82,6 +86,11 @@ public enum PublisherEvent: Sendable, Equatable {
 ///   `min(replicationFactor, known + 1)` nodes and the routing table has grown since the last
 ///   put (so dead contacts do not cause a put every time).
 ///
+/// A confirmed external endpoint that was one of the socket's own endpoints and no longer is
+/// (the node moved: its interface address is gone) is left out: its evidence was the address
+/// itself, and the DHT keeps believing it until a quorum of peers reports the new one, so the
+/// record would otherwise lead with an endpoint where the node cannot be.
+///
 /// Periodic republishing (``DHTConfiguration/republishInterval``) stays with the DHT.
 public struct EndpointPublisher: Sendable {
     /// Its configuration.
@@ -98,6 +107,9 @@ public struct EndpointPublisher: Sendable {
     private var ownPuts: Set<OperationID> = []
     /// Routing table size when the record was last put.
     private var tableSizeAtLastPut = 0
+    /// Endpoints the socket had and no longer has, oldest first (at most
+    /// ``PublisherConfiguration/maximumRetiredEndpoints``).
+    private var retired: [Endpoint] = []
     private var events = Deque<PublisherEvent>()
 
     /// A publisher that does nothing until ``start(socket:publishAtOnce:dht:now:)``.
@@ -128,7 +140,11 @@ public struct EndpointPublisher: Sendable {
     /// The socket changed (new interface addresses, or the node was moved): a new endpoint set is
     /// published at once. Ignored before ``start(socket:publishAtOnce:dht:now:)``.
     public mutating func updateSocket(_ socket: LocalSocket, dht: inout DHTNode, now: Instant) {
-        guard isStarted, socket != self.socket else { return }
+        guard let old = self.socket, socket != old else { return }
+        let current = Set(socket.endpoints)
+        retired.removeAll { current.contains($0) }
+        for endpoint in old.endpoints where !current.contains(endpoint) && !retired.contains(endpoint) { retired.append(endpoint) }
+        retired.removeFirst(max(0, retired.count - max(0, configuration.maximumRetiredEndpoints)))
         self.socket = socket
         dht.setLocalEndpoints(socket.endpoints)
         reachableMayHaveChanged(dht: &dht, now: now)
@@ -190,8 +206,9 @@ public struct EndpointPublisher: Sendable {
 
     private func endpoints(dht: DHTNode) -> [Endpoint] {
         guard let socket else { return [] }
+        let external = dht.confirmedExternalEndpoint.flatMap { retired.contains($0) ? nil : $0 }
         return ReachableEndpoints(
-            socket: socket, external: dht.confirmedExternalEndpoint, announced: configuration.announce,
+            socket: socket, external: external, announced: configuration.announce,
             limit: configuration.recordLimits.maximumEndpoints
         ).endpoints
     }
