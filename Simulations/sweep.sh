@@ -44,7 +44,7 @@ for arg in "$@"; do [ "$arg" = "--hostile" ] && hostile=1; done
 if [ "$hostile" -eq 1 ]; then
     printf '%-6s %-7s %-9s %-10s %-11s %-9s %-9s %-8s %-8s %-8s %-8s %-8s %-9s %s\n' seed checks success fresh latency_p50 p99 hops_p50 ideal gap forged older served eclipse wall
 else
-    printf '%-6s %-7s %-9s %-10s %-11s %-9s %-9s %-8s %-8s %s\n' seed checks success fresh latency_p50 p99 hops_p50 ideal gap wall
+    printf '%-6s %-7s %-9s %-10s %-11s %-9s %-9s %-8s %-8s %-11s %s\n' seed checks success fresh latency_p50 p99 hops_p50 ideal gap moved_p99 wall
 fi
 for seed in $(seq "$first" $((first + count - 1))); do
     status=0
@@ -67,6 +67,9 @@ if h is not None:
     # hostile nodes offered; eclipse: the eclipsed key's resolve success.
     eclipse = f'{h["eclipse_success_rate"]*100:.2f}%' if h.get("eclipse_target") is not None else "-"
     line += f'{h["forged_accepted"]:<8} {h["older_accepted"]:<8} {h["forged_served"] + h["older_served"]:<8} {eclipse:<9} '
+else:
+    # moved_p99: freshness after a move, p99 (the time until a resolve returns the new record).
+    line += f'{d["freshness_ms"]["p99"]:8.0f}ms '
 print(line + f'{d["wall_seconds"]:.0f}s')
 PY
     if [ "$status" -ne 0 ]; then

@@ -36,7 +36,8 @@ extension Simulation {
             if node < 0 {
                 publishingOpen = true
             } else if nodes[Int(node)].isReady {
-                publishRecord(Int(node))
+                startPublisher(Int(node), publishAtOnce: true)
+                drain(Int(node))
             }
         case .beginMeasurement:
             beginMeasurement()
@@ -137,15 +138,20 @@ extension Simulation {
         if let endpoint = nodes[index].secondaryEndpoint { network.unbind(endpoint) }
     }
 
-    /// Creates a fresh core for the node (restoring saved contacts) and bootstraps it.
+    /// Creates a fresh core for the node (restoring saved contacts) and bootstraps it. Once
+    /// publishing is open its publisher starts at once, as ``KeywayNodeCore/start(socket:seeds:contacts:now:)``
+    /// starts it: a node with saved contacts publishes through them at once, else once joined.
     mutating func startCore(_ index: Int) {
         guard nodes[index].isAlive else { return }
         var core = DHTNode(keyPair: nodes[index].keyPair, configuration: configuration, seed: coreSeeds.next(), now: now)
+        let restored = !nodes[index].savedContacts.isEmpty
         for contact in nodes[index].savedContacts { core.addContact(contact, now: now) }
         nodes[index].savedContacts = []
         let seeds = seedList.filter { $0.expectedID != nodes[index].id }
         core.bootstrap(seeds: seeds, now: now)
         cores[index] = core
+        publishers[index] = nodes[index].hostile == nil ? EndpointPublisher(configuration: publisherConfiguration) : nil
+        if publishingOpen { startPublisher(index, publishAtOnce: restored || seeds.isEmpty) }
         nodes[index].startedAt = now
         drain(index)
     }
@@ -176,6 +182,7 @@ extension Simulation {
         ready.remove(index)
         published.remove(index)
         cores[index] = nil
+        publishers[index] = nil
         disarm(index)
         closeMove(of: index)
         checker.reset(node: index)
@@ -198,7 +205,8 @@ extension Simulation {
         queue.schedule(.action(.move), at: now + .seconds(double: wait))
     }
 
-    /// IP churn: a random live node's address changes; it keeps its state and republishes.
+    /// IP churn: a random live node's address changes under it; it keeps its state, and its
+    /// publisher, handed the new socket, publishes the new endpoints.
     private mutating func move() {
         guard churnActive else { return }
         scheduleNextMove()
@@ -206,12 +214,12 @@ extension Simulation {
         closeMove(of: index)
         unbindAddresses(index)
         bindAddress(index)
-        publishRecord(index)
+        if let socket = socket(of: index) { publishers[index]?.updateSocket(socket, dht: &cores[index]!, now: now) }
+        drain(index)
         let move = Int32(metrics.moves.count)
         metrics.moves.append(MoveSample(at: now, node: Int32(index), newSequence: nodes[index].latestSequence))
         nodes[index].openMove = move
         queue.schedule(.action(.probe(move: move)), at: now + options.workload.probeInterval)
-        drain(index)
     }
 
     /// Stops measuring the node's open move, if any (it moved again or left).

@@ -138,7 +138,8 @@ extension Simulation {
         let node = nodes[Int(target)]
         var current = false
         if let item, item.sequence >= node.latestSequence, let record = try? EndpointRecord(item: item) {
-            current = record.endpoints == node.publishedEndpoints
+            // The publisher orders the set (a confirmed external endpoint first): compare sets.
+            current = Set(record.endpoints) == Set(node.publishedEndpoints)
         }
         let elapsed = now - started
         if current {

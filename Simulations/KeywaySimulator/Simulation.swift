@@ -3,7 +3,10 @@ import KeywayCrypto
 
 /// A discrete-event simulation of a keyway network: many instances of the real DHT core
 /// (``DHTNode``) on a virtual clock and a virtual network, driven exactly as the runtime drives
-/// one, with every random choice drawn from ``SimulationOptions/seed``.
+/// one, with every random choice drawn from ``SimulationOptions/seed``. Each honest node
+/// publishes through the production publisher (``EndpointPublisher``): what it publishes, when
+/// it publishes again (a move, a confirmed external endpoint, a join) and the replication check
+/// are the core's decisions, as in the real node.
 ///
 /// ```swift
 /// var simulation = try Simulation(options: options)
@@ -18,6 +21,9 @@ public struct Simulation {
     var network: VirtualNetwork
     var nodes: [SimulatedNode]
     var cores: [DHTNode?]
+    /// Each live honest node's publisher, beside its DHT core (`nil`: offline or hostile).
+    var publishers: [EndpointPublisher?]
+    let publisherConfiguration: PublisherConfiguration
     /// The virtual clock.
     public private(set) var now = Instant.zero
     var trace = TraceHash()
@@ -52,7 +58,8 @@ public struct Simulation {
     var churnEnd: Instant?
     var checkStart: Instant?
     var churnActive = false
-    /// The join window is over: a node publishes as soon as it bootstraps.
+    /// The join window is over: a node's publisher starts as soon as it bootstraps (and a node
+    /// that starts from now on starts its publisher at once, as the real node does).
     var publishingOpen = false
     /// The seed of each partition, drawn when measurement begins.
     var partitionSeeds: [UInt64] = []
@@ -107,6 +114,10 @@ public struct Simulation {
             for index in nodes.indices where nodes[index].hostile == nil { hostile.owners[nodes[index].id] = Int32(index) }
         }
         cores = Array(repeating: nil, count: options.nodes)
+        publishers = Array(repeating: nil, count: options.nodes)
+        var publisher = PublisherConfiguration()
+        publisher.wallClockAtOrigin = .microseconds(Simulation.wallClockOrigin)
+        publisherConfiguration = publisher
         checker = InvariantChecker(nodes: options.nodes)
         ready = SampledSet(capacity: options.nodes)
         published = SampledSet(capacity: options.nodes)
@@ -138,13 +149,19 @@ public struct Simulation {
 
     // MARK: The network
 
-    /// Sends everything node `index` queued, handles its events, and re-arms its timer.
+    /// Sends everything node `index` queued, handles its events (the DHT's are shown to its
+    /// publisher first, as ``KeywayNodeCore`` does), and re-arms its timer.
     mutating func drain(_ index: Int) {
         while cores[index] != nil {
             while let datagram = cores[index]!.pollTransmit() {
                 send(nodes[index].hostile == .eclipse ? hostileRewrite(datagram, from: index) : datagram, from: index)
             }
+            if let event = publishers[index]?.pollEvent() {
+                handle(event, node: index)
+                continue
+            }
             guard let event = cores[index]!.pollEvent() else { break }
+            publishers[index]?.handle(event, dht: &cores[index]!, now: now)
             handle(event, node: index)
         }
         rearm(index)
@@ -187,7 +204,7 @@ public struct Simulation {
     /// Queues a timer event for the node's next deadline unless an earlier one is queued
     /// (an early wake-up is harmless: the core just re-arms).
     private mutating func rearm(_ index: Int) {
-        guard let deadline = cores[index]?.nextTimeout() else { return }
+        guard let deadline = [cores[index]?.nextTimeout(), publishers[index]?.nextTimeout()].compactMap({ $0 }).min() else { return }
         if let armed = nodes[index].armedTimer, armed <= deadline { return }
         nodes[index].armedTimer = deadline
         nodes[index].timerGeneration &+= 1
@@ -198,6 +215,7 @@ public struct Simulation {
         guard nodes[index].timerGeneration == generation, cores[index] != nil else { return }
         nodes[index].armedTimer = nil
         cores[index]!.handleTimeout(now: now)
+        publishers[index]?.handleTimeout(dht: &cores[index]!, now: now)
         drain(index)
     }
 
@@ -241,17 +259,38 @@ public struct Simulation {
         }
         nodes[index].isReady = true
         ready.insert(index)
-        if publishingOpen { publishRecord(index) }
+        if publishingOpen { startPublisher(index, publishAtOnce: true) }
     }
 
-    /// Publishes the node's current endpoints with `seq` = the virtual wall clock.
-    mutating func publishRecord(_ index: Int) {
-        let endpoints = nodes[index].publishedEndpoints
-        guard !endpoints.isEmpty, cores[index] != nil else { return }
-        let wallClock = Simulation.wallClockOrigin + Int64(now.nanoseconds / 1000)
-        guard let (_, record) = try? cores[index]!.publishRecord(endpoints: endpoints, wallClockMicroseconds: wallClock, now: now) else { return }
-        nodes[index].latestSequence = record.timestampMicroseconds
-        checker.recordGenuine(record.signed(by: nodes[index].keyPair))
+    /// The node's socket as its publisher sees it: bound to its IPv4 endpoint, or, dual-stack,
+    /// to `[::]` with both addresses as interfaces (one port for both, as the real node).
+    func socket(of index: Int) -> LocalSocket? {
+        guard let endpoint = nodes[index].endpoint else { return nil }
+        guard let secondary = nodes[index].secondaryEndpoint else { return LocalSocket(bound: endpoint, family: .ipv4) }
+        return LocalSocket(bound: Endpoint(address: .v6(high: 0, low: 0), port: endpoint.port), family: .dualStack,
+                           interfaces: [endpoint.address, secondary.address])
+    }
+
+    /// Starts the node's publisher (once per life); it publishes at once when `publishAtOnce`.
+    mutating func startPublisher(_ index: Int, publishAtOnce: Bool) {
+        guard cores[index] != nil, publishers[index]?.isStarted == false, let socket = socket(of: index) else { return }
+        publishers[index]!.start(socket: socket, publishAtOnce: publishAtOnce, dht: &cores[index]!, now: now)
+    }
+
+    /// What the node's publisher did: a new record is what resolves must now return.
+    private mutating func handle(_ event: PublisherEvent, node index: Int) {
+        switch event {
+        case let .putStarted(record, _, newSequence):
+            guard newSequence else { return }
+            nodes[index].latestSequence = record.timestampMicroseconds
+            checker.recordGenuine(record.signed(by: nodes[index].keyPair))
+        case let .nothingToPublish(reason):
+            checker.fail("t=\(now): node \(index)'s publisher had nothing to publish (\(reason)) though the node is bound")
+        case let .cannotPublish(reason, error):
+            checker.fail("t=\(now): node \(index)'s publisher could not publish (\(reason)): \(error)")
+        case .reachableEndpointsChanged, .published:
+            break
+        }
     }
 }
 

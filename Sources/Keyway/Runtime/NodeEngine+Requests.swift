@@ -20,37 +20,18 @@ public struct PublishResult: Sendable, Equatable {
 
 /// Requests from async callers, and the core's events that complete them.
 extension NodeEngine {
-    /// Starts the node once its socket is bound: restores `contacts`, bootstraps, publishes.
+    /// Starts the node once its socket is bound: the core restores `contacts`, bootstraps and
+    /// decides when to publish (``KeywayNodeCore/start(socket:seeds:contacts:now:)``).
     func activate(bound: Endpoint, family: SocketFamily, interfaces: [IPAddress], contacts: [NodeContact]) {
         boundEndpoint = bound
         self.family = family
-        self.interfaces = interfaces
-        let now = clock.now()
-        core.setLocalEndpoints(localEndpoints(), now: now)
-        for contact in contacts { core.addContact(contact, now: now) }
-        hasBootstrapSources = !configuration.seeds.isEmpty || !contacts.isEmpty
-        if hasBootstrapSources { core.bootstrap(seeds: configuration.seeds, now: now) }
-        reachable = computeReachable()
+        core.start(socket: LocalSocket(bound: bound, family: family, interfaces: interfaces),
+                   seeds: configuration.seeds, contacts: contacts, now: clock.now())
         logger.info("listening", metadata: [
             "bound": "\(bound)", "seeds": "\(configuration.seeds.count)", "restored-contacts": "\(contacts.count)",
             "reachable": "\(reachable.map(\.description).joined(separator: ","))",
         ])
-        // A lone seed publishes at once (on itself); a restored node at once too, through its
-        // old contacts; a node with only seeds waits until it has joined (`.bootstrapped`).
-        if configuration.publishAutomatically && (contacts.count > 0 || !hasBootstrapSources) {
-            publishAutomatically(reason: "start")
-        }
-        scheduleReplicationCheck()
         drain(flush: true)
-    }
-
-    /// Arms the next ``checkReplication()``.
-    private func scheduleReplicationCheck() {
-        guard running else { return }
-        upkeep = eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(configuration.replicationCheckInterval)) { [self] in
-            checkReplication()
-            scheduleReplicationCheck()
-        }
     }
 
     // MARK: Resolve
@@ -83,7 +64,7 @@ extension NodeEngine {
     /// (the seeds have not answered yet). A lookup needs only a first contact, not a finished
     /// bootstrap: it walks toward its target by itself.
     var hasNoContactsYet: Bool {
-        hasBootstrapSources && !core.isBootstrapped && core.routingTable.count == 0
+        core.hasBootstrapSources && !core.isBootstrapped && core.routingTable.count == 0
     }
 
     /// Starts the resolves that waited for a first contact, once there is one.
@@ -113,7 +94,7 @@ extension NodeEngine {
     /// `true` for a node with nothing to bootstrap from (a lone seed).
     func waitUntilBootstrapped(timeout: Duration) -> EventLoopFuture<Bool> {
         guard running else { return eventLoop.makeFailedFuture(KeywayNodeError.stopped) }
-        if core.isBootstrapped || !hasBootstrapSources { return eventLoop.makeSucceededFuture(true) }
+        if core.isBootstrapped || !core.hasBootstrapSources { return eventLoop.makeSucceededFuture(true) }
         let promise = eventLoop.makePromise(of: Bool.self)
         bootstrapWaiters.append(promise)
         let timer = eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
@@ -162,7 +143,6 @@ extension NodeEngine {
             emit(.bootstrapped(contacts: contacts))
             for promise in bootstrapWaiters { promise.succeed(true) }
             bootstrapWaiters.removeAll()
-            if configuration.publishAutomatically { publishAutomatically(reason: "bootstrapped") }
         case let .seedsUnreachable(attempt, retryAt):
             let delay = retryAt - clock.now()
             logger.warning("no seed answered; retrying", metadata: [
@@ -178,18 +158,16 @@ extension NodeEngine {
                 "found": "\(item != nil)", "queries": "\(statistics.queries)", "duration": "\(statistics.duration)",
             ])
             for ticket in resolveOperations.removeValue(forKey: operation) ?? [] { finishResolve(ticket, item: item) }
-        case let .itemPublished(operation, target, sequence, storedOn, _):
+        case let .itemPublished(operation, target, _, storedOn, _):
             guard target == core.id else { return }
-            ownPutFinished(operation, sequence: sequence, storedOn: storedOn)
+            ownPutFinished(operation, storedOn: storedOn)
         case let .externalEndpointChanged(endpoint):
-            // Not published until confirmed; a confirmed endpoint before it leaves the record.
+            // Not published until confirmed (the publisher decides; its events follow).
             logger.info("external endpoint", metadata: ["endpoint": "\(endpoint)", "confirmed": "\(core.confirmedExternalEndpoint == endpoint)"])
             emit(.externalEndpointChanged(endpoint))
-            reachableMayHaveChanged()
         case let .externalEndpointConfirmed(endpoint, evidence):
             logger.info("external endpoint reachable", metadata: ["endpoint": "\(endpoint)", "evidence": "\(evidence)"])
             emit(.externalEndpointConfirmed(endpoint))
-            reachableMayHaveChanged()
         }
     }
 

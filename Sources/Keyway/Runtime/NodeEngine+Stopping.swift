@@ -7,31 +7,25 @@ extension NodeEngine {
     /// The code streams are reset with when their node stops (no application meaning).
     static let stopResetCode: UInt64 = 0
 
-    /// Succeeds once no stream byte or stream end this node sent waits for an acknowledgement
-    /// and no peer has sent anything for ``KeywayNodeConfiguration/stopQuietPeriod``, or once
+    /// Succeeds once the core's stop linger is over (``KeywayNodeCore/beginStop(quietPeriod:limit:now:)``):
+    /// no stream byte or stream end this node sent waits for an acknowledgement and no peer has
+    /// sent anything for ``KeywayNodeConfiguration/stopQuietPeriod``, or
     /// ``KeywayNodeConfiguration/stopLingerLimit`` has passed, whichever comes first. The node
     /// runs normally meanwhile: it acknowledges, retransmits and answers the DHT.
     func linger() -> EventLoopFuture<Void> {
+        guard running else { return eventLoop.makeSucceededVoidFuture() }
         let promise = eventLoop.makePromise(of: Void.self)
-        let limit = clock.now() + configuration.stopLingerLimit
-        checkLinger(promise, limit: limit)
+        lingerWaiter?.succeed()
+        lingerWaiter = promise
+        core.beginStop(quietPeriod: configuration.stopQuietPeriod, limit: configuration.stopLingerLimit, now: clock.now())
+        drain(flush: true)
         return promise.futureResult
     }
 
-    private func checkLinger(_ promise: EventLoopPromise<Void>, limit: Instant) {
-        let now = clock.now()
-        let transport = core.transport
-        let quiet = configuration.stopQuietPeriod
-        guard running, now < limit else { return promise.succeed() }
-        let sending = transport.hasUnacknowledgedStreamData
-        let quietAt = transport.lastPacketReceivedAt.map { $0 + quiet } ?? now
-        if !sending && quietAt <= now { return promise.succeed() }
-        // Look again when the peers will have been quiet long enough, or, while bytes wait for
-        // their acknowledgement, one quiet period from now; never past the limit.
-        let next = min(limit, sending ? now + quiet : quietAt)
-        eventLoop.assumeIsolated().scheduleTask(deadline: clock.deadline(of: next)) { [self] in
-            checkLinger(promise, limit: limit)
-        }
+    /// The core's linger is over.
+    func lingerEnded() {
+        lingerWaiter?.succeed()
+        lingerWaiter = nil
     }
 
     /// Resets, in the core, every stream the application holds that is not done in both

@@ -59,16 +59,11 @@ extension NodeEngine {
         } else {
             // Resolve through the runtime (it waits for the seeds' first answer), then dial.
             session = resolve(key, timeout: timeout).assumeIsolated().flatMap { [self] item in
-                guard let item, let record = try? EndpointRecord(item: item, limits: configuration.recordLimits) else {
+                guard let record = core.endpointRecord(in: item, of: key) else {
                     return eventLoop.makeFailedFuture(KeywayStreamError.notFound(key: key.zBase32))
                 }
-                let remaining = deadline > clock.now() ? deadline - clock.now() : .zero
-                let future = establish(key, at: record.endpoints, timeout: remaining)
-                core.withTransport(now: clock.now()) {
-                    $0.updateEndpoints(of: key, to: record.endpoints, sequence: record.timestampMicroseconds, now: clock.now())
-                }
-                drain(flush: true)
-                return future
+                let now = clock.now()
+                return establish(key, record: record, timeout: deadline > now ? deadline - now : .zero, now: now)
             }.nonisolated()
         }
         return session.assumeIsolated().flatMapThrowing { [self] in
@@ -80,8 +75,11 @@ extension NodeEngine {
         }.nonisolated()
     }
 
-    /// Starts (or joins) the handshake with `key`; the future completes once keys are confirmed.
-    private func establish(_ key: Ed25519.PublicKey, at endpoints: [Endpoint], timeout: Duration) -> EventLoopFuture<Void> {
+    /// Starts (or joins) the handshake with `key` at `endpoints`, or at those of its resolved
+    /// `record`; the future completes once keys are confirmed.
+    private func establish(
+        _ key: Ed25519.PublicKey, at endpoints: [Endpoint] = [], record: EndpointRecord? = nil, timeout: Duration, now: Instant? = nil
+    ) -> EventLoopFuture<Void> {
         let promise = eventLoop.makePromise(of: Void.self)
         nextTicket += 1
         let ticket = nextTicket
@@ -92,7 +90,12 @@ extension NodeEngine {
             promise.fail(KeywayStreamError.timedOut(key: key.zBase32, after: timeout))
         }
         promise.futureResult.whenComplete { _ in timer.cancel() }
-        core.connect(to: key, at: endpoints, now: clock.now())
+        let now = now ?? clock.now()
+        if let record {
+            core.connect(to: key, record: record, now: now)
+        } else {
+            core.connect(to: key, at: endpoints, now: now)
+        }
         if core.transport.isEstablished(with: key) { completeConnects(key, with: nil) }
         drain(flush: true)
         return promise.futureResult
@@ -173,7 +176,8 @@ extension NodeEngine {
     /// The application took `count` bytes of `id`: their flow-control credit goes back to the
     /// peer. The caller drains (or is inside a drain).
     private func consumed(_ id: StreamID, count: Int) {
-        core.withTransport(now: clock.now()) { $0.consumed(id, count: count, now: clock.now()) }
+        let now = clock.now()
+        core.withTransport(now: now) { $0.consumed(id, count: count, now: now) }
     }
 
     /// Writes `bytes` on `id`; completes once the transport has taken them all.
@@ -215,7 +219,8 @@ extension NodeEngine {
         streams.streams[id]!.finishWaiters.append(promise)
         if !state.finishedLocally {
             streams.streams[id]!.finishedLocally = true
-            core.withTransport(now: clock.now()) { $0.finish(id, now: clock.now()) }
+            let now = clock.now()
+            core.withTransport(now: now) { $0.finish(id, now: now) }
             drain(flush: true)
         }
         return promise.futureResult
@@ -224,7 +229,8 @@ extension NodeEngine {
     /// Aborts `id` in both directions.
     func resetStream(_ id: StreamID, code: UInt64) {
         guard running, let state = streams.streams[id], state.reset == nil else { return }
-        core.withTransport(now: clock.now()) { $0.reset(id, code: code, now: clock.now()) }
+        let now = clock.now()
+        core.withTransport(now: now) { $0.reset(id, code: code, now: now) }
         fail(id, with: .resetLocally)
         drain(flush: true)
     }
@@ -234,7 +240,8 @@ extension NodeEngine {
         guard let state = streams.streams.removeValue(forKey: id) else { return }
         guard running else { return }
         if !state.isDone {
-            core.withTransport(now: clock.now()) { $0.reset(id, code: 0, now: clock.now()) }
+            let now = clock.now()
+            core.withTransport(now: now) { $0.reset(id, code: 0, now: now) }
             drain(flush: true)
         }
     }
@@ -264,6 +271,8 @@ extension NodeEngine {
         switch event {
         case let .dht(event): handle(event)
         case let .transport(event): handle(event)
+        case let .publisher(event): handle(event)
+        case .stopLingerEnded: lingerEnded()
         }
     }
 
@@ -361,11 +370,6 @@ extension NodeEngine {
         state.chunks.append(bytes)
         state.buffered += bytes.count
         streams.streams[id] = state
-    }
-
-    /// This node's own address changed: every peer hears from the new one at once.
-    func localAddressChanged() {
-        core.withTransport(now: clock.now()) { $0.localAddressChanged(now: clock.now()) }
     }
 
     /// Fails every stream and connect (the node stops) and ends the acceptor.

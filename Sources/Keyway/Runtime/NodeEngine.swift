@@ -15,6 +15,10 @@ import NIOCore
 /// ``KeywayNodeCore/pollEvent()``, then re-arms its single timer from ``KeywayNodeCore/nextTimeout()``. The
 /// timer is moved only when the core's deadline becomes earlier than the armed one; firing early
 /// is harmless to the core, so a busy node does not reschedule per datagram.
+///
+/// Decisions are the core's: what to publish and when (``EndpointPublisher``), the replication
+/// check and the stop linger are part of the core's timer. The engine keeps the socket, the
+/// clock, the event loop and the promises of async callers.
 final class NodeEngine: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
@@ -44,7 +48,6 @@ final class NodeEngine: ChannelInboundHandler {
     // Timer.
     private var timer: Scheduled<Void>?
     private var timerDeadline: Instant?
-    var upkeep: Scheduled<Void>?
 
     // Requests from async callers (see NodeEngine+Requests.swift).
     var nextTicket: UInt64 = 0
@@ -56,20 +59,10 @@ final class NodeEngine: ChannelInboundHandler {
     var subscribers: [UInt64: AsyncStream<KeywayEvent>.Continuation] = [:]
     /// The latest `published` event, replayed to each new subscriber first.
     var lastPublished: KeywayEvent?
-    /// Whether the node has seeds or restored contacts to bootstrap from.
-    var hasBootstrapSources = false
+    /// A ``linger()`` waiting for the core's ``NodeEvent/stopLingerEnded``.
+    var lingerWaiter: EventLoopPromise<Void>?
     /// Streams, connects and the acceptor (see NodeEngine+Streams.swift).
     var streams = EngineStreams()
-
-    // Publishing (see NodeEngine+Publishing.swift).
-    var interfaces: [IPAddress] = []
-    var reachable: [Endpoint] = []
-    /// Puts of our own record in flight.
-    var ownPuts: Set<OperationID> = []
-    /// Nodes our current record was last stored on (`nil`: not published yet).
-    var lastStoredOn: Int?
-    /// Routing table size when our record was last put.
-    var tableSizeAtLastPut = 0
 
     init(configuration: KeywayNodeConfiguration, clock: RuntimeClock, seed: UInt64, eventLoop: any EventLoop) {
         self.configuration = configuration
@@ -87,8 +80,8 @@ final class NodeEngine: ChannelInboundHandler {
         var transport = configuration.runtimeTransport
         transport.handshakeClockOrigin = clock.wallClockAtOrigin
         core = KeywayNodeCore(
-            identity: configuration.keyPair, dhtConfiguration: dhtConfiguration,
-            transportConfiguration: transport, seed: seed,
+            identity: configuration.keyPair, dhtConfiguration: dhtConfiguration, transportConfiguration: transport,
+            publisherConfiguration: Self.publisherConfiguration(configuration, clock: clock), seed: seed,
             transportRandom: TransportRandom(secretSeed: SecureBytes(SecureRandom.bytes(count: SecureRandom.deterministicSeedLength)))!,
             now: clock.now())
     }
@@ -213,8 +206,8 @@ final class NodeEngine: ChannelInboundHandler {
         running = false
         timer?.cancel()
         timer = nil
-        upkeep?.cancel()
-        upkeep = nil
+        lingerWaiter?.succeed()
+        lingerWaiter = nil
         failAllRequests()
         failAllStreams()
         return core.routingTable.allContacts.map(\.node)

@@ -76,23 +76,3 @@ extension SocketAddress {
         return try SocketAddress(packedIPAddress: buffer, port: Int(endpoint.port))
     }
 }
-
-/// Which destinations one UDP socket can reach.
-enum SocketFamily: Sendable, Equatable {
-    /// An `AF_INET` socket: IPv4 only.
-    case ipv4
-    /// An `AF_INET6` socket bound to a specific IPv6 address, or with `IPV6_V6ONLY` on.
-    case ipv6
-    /// An `AF_INET6` socket bound to `[::]` with `IPV6_V6ONLY` off: both families, IPv4 as
-    /// IPv4-mapped addresses.
-    case dualStack
-
-    /// The family of a socket bound to `endpoint`, with `dualStack` when `[::]` is asked to
-    /// serve IPv4 too.
-    init(binding endpoint: Endpoint, dualStack: Bool) {
-        switch endpoint.address {
-        case .v4: self = .ipv4
-        case .v6: self = endpoint.address.isUnspecified && dualStack ? .dualStack : .ipv6
-        }
-    }
-}

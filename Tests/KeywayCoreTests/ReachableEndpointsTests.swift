@@ -1,6 +1,5 @@
-import KeywayCore
 import Testing
-@testable import Keyway
+@testable import KeywayCore
 
 /// What a node publishes.
 @Suite struct ReachableEndpointsTests {
