@@ -33,7 +33,7 @@ struct ConnectCommand: AsyncParsableCommand {
     @OptionGroup var identity: IdentityOptions
     @OptionGroup var node: StreamNodeOptions
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the record and the session together (default 10).", valueName: "seconds"))
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the record and the session together.", valueName: "seconds"))
     var timeout: Double = 10
 
     @OptionGroup var logging: LoggingOptions
@@ -44,7 +44,7 @@ struct ConnectCommand: AsyncParsableCommand {
         let target = try PeerArgument(parsing: peer, option: "")
         let limit = try StreamNodeOptions.duration(timeout, option: "--timeout")
         let (path, keyPair) = try identity.loadOrCreate()
-        var configuration = try node.clientConfiguration(keyPair: keyPair, identityPath: path, environment: environment)
+        var configuration = try node.clientConfiguration(keyPair: keyPair, identityPath: path, environment: environment, peer: target)
         configuration.logger = logger
         let status = StatusLines(toStandardError: true)
         try await StreamNodeRunner.run(configuration, status: status) { node in

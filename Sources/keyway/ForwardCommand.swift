@@ -34,7 +34,7 @@ struct ForwardCommand: AsyncParsableCommand {
     @OptionGroup var identity: IdentityOptions
     @OptionGroup var node: StreamNodeOptions
 
-    @Option(name: .long, help: ArgumentHelp("Seconds each connection waits for the record and the session (default 10).", valueName: "seconds"))
+    @Option(name: .long, help: ArgumentHelp("Seconds each connection waits for the record and the session.", valueName: "seconds"))
     var timeout: Double = 10
 
     @OptionGroup var logging: LoggingOptions
@@ -51,7 +51,7 @@ struct ForwardCommand: AsyncParsableCommand {
         let target = try PeerArgument(parsing: to, option: "--to ")
         let limit = try StreamNodeOptions.duration(timeout, option: "--timeout")
         let (path, keyPair) = try identity.loadOrCreate()
-        var configuration = try node.clientConfiguration(keyPair: keyPair, identityPath: path, environment: environment)
+        var configuration = try node.clientConfiguration(keyPair: keyPair, identityPath: path, environment: environment, peer: target)
         configuration.logger = logger
         let server = try await TCP.listen(on: localEndpoint)
         let status = StatusLines(toStandardError: false)

@@ -13,6 +13,8 @@ import NIOPosix
 /// `keyway listen`: accepts streams. Without `--forward` it pipes the first stream to standard
 /// output (and standard input into it), netcat style, and ends with it; with `--forward
 /// HOST:PORT` it runs until SIGINT or SIGTERM and connects each stream to that TCP service.
+/// Its status lines go to standard error in both modes (issue 15: they used to move to standard
+/// output with `--forward`).
 struct ListenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "listen",
@@ -20,8 +22,9 @@ struct ListenCommand: AsyncParsableCommand {
         discussion: """
             The node publishes its endpoints like `keyway run`, so peers reach it with \
             `keyway connect KEY` or `keyway forward --to KEY`. Status lines (key:, listening:, \
-            published:, accepted: KEY) go to standard output with --forward, else to standard \
-            error (standard output carries the stream). It refuses to start (exit status 2) \
+            published:, accepted: KEY) always go to standard error, with --forward too, so a \
+            script reads them from one place whichever the mode (without --forward standard \
+            output carries the stream). It refuses to start (exit status 2) \
             unless --allow KEY, --allow-file FILE or --mesh-secret-file FILE limits who may \
             connect, or --allow-any says that any key may.
             """)
@@ -54,7 +57,7 @@ struct ListenCommand: AsyncParsableCommand {
         configuration.announce = announced
         configuration.contactsFile = ContactsFile.defaultPath(forIdentity: path)
         configuration.logger = logger
-        let status = StatusLines(toStandardError: service == nil)
+        let status = StatusLines(toStandardError: true)
         try await StreamNodeRunner.run(configuration, status: status, signal: service == nil ? .interruption : .stop) { node in
             let incoming = await node.incomingStreams()
             if let service {

@@ -14,6 +14,20 @@ enum NodeArguments {
         }
     }
 
+    /// The listening address used when `--listen` is not given: `127.0.0.1:0` when every
+    /// address the node is told to contact (`contacts`: its seeds, a peer's `KEY@HOST:PORT`) is
+    /// an IPv4 loopback address, `[::1]:0` when each is an IPv6 loopback address, else
+    /// ``KeywayNodeConfiguration/defaultListen`` (`[::]:0`).
+    ///
+    /// A node whose only contacts are on this host can reach no one else, so it neither binds
+    /// every interface nor publishes the host's external addresses: a loopback mesh stays on
+    /// loopback (issue 15: a "loopback" test dialled the host's external address).
+    static func defaultListen(contacting contacts: [Endpoint]) -> Endpoint {
+        guard !contacts.isEmpty, contacts.allSatisfy(\.address.isLoopback) else { return KeywayNodeConfiguration.defaultListen }
+        if contacts.contains(where: \.address.isIPv4) { return Endpoint(address: EndpointArgument.localhostAddress, port: 0) }
+        return Endpoint(address: .v6(high: 0, low: 1), port: 0)
+    }
+
     /// `--announce` endpoints.
     static func announce(_ texts: [String]) throws -> [Endpoint] {
         try texts.map { text in

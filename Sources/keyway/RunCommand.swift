@@ -20,7 +20,8 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run a node until SIGINT or SIGTERM.",
         discussion: """
             With no seed the node is a seed itself (or rejoins through the routing table it saved \
-            last time). Seeds come from --seed and from $KEYWAY_SEEDS (comma-separated); \
+            last time). Seeds come from --seed and from $KEYWAY_SEEDS (comma-separated; applied \
+            to run too, and logged: unset it for a node that must stand alone); \
             KEY@HOST:PORT checks the seed's key. The node publishes its endpoints (bound \
             addresses, the address peers see once it is shown reachable there, --announce) and \
             republishes when they change.
@@ -29,10 +30,13 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var identity: IdentityOptions
 
     @Option(name: .long, help: ArgumentHelp(
-        "Where to listen (default [::]:0: all addresses, IPv4 and IPv6, any free port).", valueName: "host:port"))
+        "Where to listen (default 127.0.0.1:0 when every seed is on loopback, else [::]:0: all addresses, IPv4 and IPv6, any free port).",
+        valueName: "host:port"))
     var listen: String?
 
-    @Option(name: .long, help: ArgumentHelp("A first contact: HOST:PORT or KEY@HOST:PORT (repeatable).", valueName: "host:port"))
+    @Option(name: .long, help: ArgumentHelp(
+        "A first contact: HOST:PORT or KEY@HOST:PORT (repeatable; the seeds of $KEYWAY_SEEDS are added, as for every command).",
+        valueName: "host:port"))
     var seed: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("An endpoint to publish besides the ones found (repeatable).", valueName: "host:port"))
@@ -54,8 +58,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = try logging.bootstrap(environment: environment)
-        let listen = try NodeArguments.listen(listen, fallback: KeywayNodeConfiguration.defaultListen)
         let seeds = try NodeArguments.seeds(seed, environment: environment)
+        let listen = try NodeArguments.listen(listen, fallback: NodeArguments.defaultListen(contacting: seeds.map(\.endpoint)))
         let announce = try NodeArguments.announce(announce)
         let (path, keyPair) = try identity.loadOrCreate()
 
@@ -72,6 +76,11 @@ struct RunCommand: AsyncParsableCommand {
 
         let signals = Signals.termination()
         let (node, printer) = try await StreamNodeRunner.start(configuration, status: StatusLines(toStandardError: false))
+        if let list = environment[SeedArgument.environmentVariable], !list.isEmpty {
+            // Applied to `run` as to every command (a container's environment is its
+            // configuration), and said so: a node meant to stand alone sees why it joined a mesh.
+            logger.notice("adding the seeds of $\(SeedArgument.environmentVariable)", metadata: ["seeds": "\(list)"])
+        }
         if seeds.isEmpty {
             logger.info("no seeds: this node is a seed; others join with --seed \(node.publicKey.zBase32)@HOST:\(node.localEndpoint.port)")
         }

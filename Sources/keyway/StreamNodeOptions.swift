@@ -7,7 +7,8 @@ import KeywayCrypto
 /// who may open sessions, the mesh secret.
 struct StreamNodeOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Where to listen (default [::]:0: all addresses, IPv4 and IPv6, any free port).", valueName: "host:port"))
+        "Where to listen (default 127.0.0.1:0 when every seed and peer address is on loopback, else [::]:0: all addresses, IPv4 and IPv6, any free port).",
+        valueName: "host:port"))
     var listen: String?
 
     @Option(name: .long, help: ArgumentHelp("A first contact: HOST:PORT or KEY@HOST:PORT (repeatable; also $KEYWAY_SEEDS).", valueName: "host:port"))
@@ -37,11 +38,16 @@ struct StreamNodeOptions: ParsableArguments {
         valueName: "seconds"))
     var interfaceScanInterval: Double?
 
-    /// A configuration for `keyPair` with these options.
-    func configuration(keyPair: Ed25519.KeyPair, environment: [String: String]) throws -> KeywayNodeConfiguration {
+    /// A configuration for `keyPair` with these options; `peerEndpoints` (a peer's
+    /// `KEY@HOST:PORT`) count with the seeds for the default listening address
+    /// (``NodeArguments/defaultListen(contacting:)``).
+    func configuration(
+        keyPair: Ed25519.KeyPair, environment: [String: String], peerEndpoints: [Endpoint] = []
+    ) throws -> KeywayNodeConfiguration {
         var configuration = KeywayNodeConfiguration(keyPair: keyPair)
-        configuration.listen = try NodeArguments.listen(listen, fallback: KeywayNodeConfiguration.defaultListen)
         configuration.seeds = try NodeArguments.seeds(seed, environment: environment)
+        configuration.listen = try NodeArguments.listen(
+            listen, fallback: NodeArguments.defaultListen(contacting: configuration.seeds.map(\.endpoint) + peerEndpoints))
         if allowAny, !allow.isEmpty || !allowFile.isEmpty {
             throw CommandFailure.error("--allow-any contradicts --allow and --allow-file; give one or the other")
         }
@@ -93,8 +99,10 @@ struct StreamNodeOptions: ParsableArguments {
     /// A configuration for a client node (`connect`, `forward`): read-only in the DHT (BEP 43) and
     /// publishing nothing, so it can share an identity with a running `keyway run`; its routing
     /// table is kept beside the identity at `identityPath`.
-    func clientConfiguration(keyPair: Ed25519.KeyPair, identityPath: String, environment: [String: String]) throws -> KeywayNodeConfiguration {
-        var configuration = try self.configuration(keyPair: keyPair, environment: environment)
+    func clientConfiguration(
+        keyPair: Ed25519.KeyPair, identityPath: String, environment: [String: String], peer: PeerArgument
+    ) throws -> KeywayNodeConfiguration {
+        var configuration = try self.configuration(keyPair: keyPair, environment: environment, peerEndpoints: peer.endpoints)
         configuration.contactsFile = ContactsFile.defaultPath(forIdentity: identityPath)
         configuration.publishAutomatically = false
         configuration.dht.readOnly = true

@@ -57,9 +57,11 @@ extension NodeEngine {
         } else if !endpoints.isEmpty || core.transport.endpoint(of: key) != nil {
             session = establish(key, at: endpoints, timeout: timeout)
         } else {
-            // Resolve through the runtime (it waits for the seeds' first answer), then dial.
-            session = resolve(key, timeout: timeout).assumeIsolated().flatMap { [self] item in
-                guard let item, let record = try? EndpointRecord(item: item, limits: configuration.recordLimits) else {
+            // Resolve through the runtime (it waits for the seeds' first answer), looking again
+            // while no record is found within the timeout, then dial.
+            session = resolveRecord(key, deadline: deadline, retryIn: configuration.connectLookupRetryInterval)
+                .assumeIsolated().flatMap { [self] record in
+                guard let record else {
                     return eventLoop.makeFailedFuture(KeywayStreamError.notFound(key: key.zBase32))
                 }
                 let remaining = deadline > clock.now() ? deadline - clock.now() : .zero
@@ -77,6 +79,25 @@ extension NodeEngine {
             streams.streams[id] = StreamState()
             drain(flush: true)
             return KeywayStream(id: id, engine: bound)
+        }.nonisolated()
+    }
+
+    /// The newest valid endpoint record of `key`, looked up again while none is found: after
+    /// `delay`, doubled each time up to ``KeywayNodeConfiguration/connectLookupRetryLimit``,
+    /// until `deadline`. A peer that publishes a moment after the connect started (a listener
+    /// and its client started together) is found instead of failing the connect at once; `nil`
+    /// once the deadline leaves no room for another look.
+    private func resolveRecord(_ key: Ed25519.PublicKey, deadline: Instant, retryIn delay: Duration) -> EventLoopFuture<EndpointRecord?> {
+        let remaining = deadline > clock.now() ? deadline - clock.now() : .zero
+        return resolve(key, timeout: remaining).assumeIsolated().flatMap { [self] item -> EventLoopFuture<EndpointRecord?> in
+            if let item, let record = try? EndpointRecord(item: item, limits: configuration.recordLimits) {
+                return eventLoop.makeSucceededFuture(record)
+            }
+            guard running, delay > .zero, clock.now() + delay < deadline else { return eventLoop.makeSucceededFuture(nil) }
+            logger.debug("no endpoint record yet; looking again", metadata: ["peer": "\(key.zBase32.prefix(8))", "in": "\(delay)"])
+            let next = min(delay * 2, max(delay, configuration.connectLookupRetryLimit))
+            return eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {}.futureResult
+                .assumeIsolated().flatMap { [self] in resolveRecord(key, deadline: deadline, retryIn: next) }.nonisolated()
         }.nonisolated()
     }
 
