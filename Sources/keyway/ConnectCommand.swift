@@ -41,13 +41,14 @@ struct ConnectCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = try logging.bootstrap(fallback: .error, environment: environment)
-        let target = try PeerArgument(parsing: peer, option: "")
         let limit = try StreamNodeOptions.duration(timeout, option: "--timeout")
+        let target = try await PeerArgument(parsing: peer, option: "")
         let (path, keyPair) = try identity.loadOrCreate()
-        var configuration = try node.clientConfiguration(keyPair: keyPair, identityPath: path, environment: environment, peer: target)
+        var (configuration, seedNames) = try await node.clientConfiguration(
+            keyPair: keyPair, identityPath: path, environment: environment, peer: target)
         configuration.logger = logger
         let status = StatusLines(toStandardError: true)
-        try await StreamNodeRunner.run(configuration, status: status) { node in
+        try await StreamNodeRunner.run(configuration, status: status, seedNames: seedNames) { node in
             let stream: KeywayStream
             do {
                 stream = try await node.connect(to: target.key, at: target.endpoints, timeout: limit)

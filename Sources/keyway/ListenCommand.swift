@@ -36,7 +36,8 @@ struct ListenCommand: AsyncParsableCommand {
     var announce: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
-        "Connect each incoming stream to this TCP service (HOST is an IP address or localhost).", valueName: "host:port"))
+        "Connect each incoming stream to this TCP service (HOST: an IP address or a host name, resolved for each stream).",
+        valueName: "host:port"))
     var forward: String?
 
     @OptionGroup var logging: LoggingOptions
@@ -45,20 +46,24 @@ struct ListenCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let logger = try logging.bootstrap(fallback: .warning, environment: environment)
         try node.requirePeerRestriction(command: "keyway listen")
-        let service: Endpoint?
+        let service: HostPort?
         do {
-            service = try forward.map { try EndpointArgument.parse($0, for: .contact) }
+            service = try forward.map { try HostPort.parse($0, for: .contact) }
         } catch {
             throw CommandFailure.error("--forward \(error)")
         }
-        let announced = try NodeArguments.announce(announce)
+        // A name is resolved again for each stream; an unresolvable one is refused at start.
+        if let service { _ = try await NodeArguments.endpoints(of: service, option: "--forward") }
+        let announced = try await NodeArguments.announce(announce)
         let (path, keyPair) = try identity.loadOrCreate()
-        var configuration = try node.configuration(keyPair: keyPair, environment: environment)
+        var (configuration, seedNames) = try await node.configuration(keyPair: keyPair, environment: environment)
         configuration.announce = announced
         configuration.contactsFile = ContactsFile.defaultPath(forIdentity: path)
         configuration.logger = logger
         let status = StatusLines(toStandardError: true)
-        try await StreamNodeRunner.run(configuration, status: status, signal: service == nil ? .interruption : .stop) { node in
+        try await StreamNodeRunner.run(
+            configuration, status: status, seedNames: seedNames, signal: service == nil ? .interruption : .stop
+        ) { node in
             let incoming = await node.incomingStreams()
             if let service {
                 try await Self.forwardEach(incoming, to: service, status: status, logger: logger)
@@ -79,7 +84,7 @@ struct ListenCommand: AsyncParsableCommand {
     /// Connects every stream of `incoming` to the TCP service at `service`, each in a task of
     /// its own.
     static func forwardEach(
-        _ incoming: AsyncStream<KeywayStream>, to service: Endpoint, status: StatusLines, logger: Logger
+        _ incoming: AsyncStream<KeywayStream>, to service: HostPort, status: StatusLines, logger: Logger
     ) async throws {
         await withDiscardingTaskGroup { group in
             for await stream in incoming {

@@ -35,7 +35,7 @@ struct RunCommand: AsyncParsableCommand {
     var listen: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "A first contact: HOST:PORT or KEY@HOST:PORT (repeatable; the seeds of $KEYWAY_SEEDS are added, as for every command).",
+        "A first contact: HOST:PORT or KEY@HOST:PORT, HOST an address or a host name (repeatable; the seeds of $KEYWAY_SEEDS are added, as for every command).",
         valueName: "host:port"))
     var seed: [String] = []
 
@@ -58,9 +58,13 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = try logging.bootstrap(environment: environment)
-        let seeds = try NodeArguments.seeds(seed, environment: environment)
-        let listen = try NodeArguments.listen(listen, fallback: NodeArguments.defaultListen(contacting: seeds.map(\.endpoint)))
-        let announce = try NodeArguments.announce(announce)
+        let seedHosts = try NodeArguments.seedHosts(seed, environment: environment)
+        // A seed name that does not resolve does not stop a service: the node starts with the
+        // seeds that did, and tries the others again with backoff (SeedNames).
+        let seedNames = SeedNames(seedHosts, logger: logger)
+        let (seeds, complete) = await seedNames.resolveAll(retrying: "retrying in \(SeedNames.retryInitialDelay)")
+        let listen = try await NodeArguments.listen(listen, fallback: NodeArguments.defaultListen(contacting: seeds.map(\.endpoint)))
+        let announce = try await NodeArguments.announce(announce)
         let (path, keyPair) = try identity.loadOrCreate()
 
         var configuration = KeywayNodeConfiguration(keyPair: keyPair)
@@ -75,13 +79,14 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let signals = Signals.termination()
-        let (node, printer) = try await StreamNodeRunner.start(configuration, status: StatusLines(toStandardError: false))
+        let (node, printer) = try await StreamNodeRunner.start(
+            configuration, status: StatusLines(toStandardError: false), seedNames: seedNames, retryUnresolved: !complete)
         if let list = environment[SeedArgument.environmentVariable], !list.isEmpty {
             // Applied to `run` as to every command (a container's environment is its
             // configuration), and said so: a node meant to stand alone sees why it joined a mesh.
             logger.notice("adding the seeds of $\(SeedArgument.environmentVariable)", metadata: ["seeds": "\(list)"])
         }
-        if seeds.isEmpty {
+        if seedHosts.isEmpty {
             logger.info("no seeds: this node is a seed; others join with --seed \(node.publicKey.zBase32)@HOST:\(node.localEndpoint.port)")
         }
         for await number in signals {

@@ -26,7 +26,12 @@ enum StreamNodeRunner {
 
     /// Starts a node with `configuration`, prints its `key:` and `listening:` lines, and follows
     /// its events with ``StatusLines/follow(_:)`` (shared by `run`, `listen`, `connect`, `forward`).
-    static func start(_ configuration: KeywayNodeConfiguration, status: StatusLines) async throws -> (KeywayNode, Task<Void, Never>) {
+    /// With `seedNames`, the node's seed names are kept resolved (``SeedNames``), names that did
+    /// not resolve retried when `retryUnresolved`. The returned task ends once the node has
+    /// stopped.
+    static func start(
+        _ configuration: KeywayNodeConfiguration, status: StatusLines, seedNames: SeedNames? = nil, retryUnresolved: Bool = false
+    ) async throws -> (KeywayNode, Task<Void, Never>) {
         let node: KeywayNode
         do {
             node = try await KeywayNode.start(configuration)
@@ -36,19 +41,27 @@ enum StreamNodeRunner {
         let events = await node.events()
         status.print("key: \(node.publicKey.zBase32)")
         status.print("listening: \(node.localEndpoint)")
-        return (node, status.follow(events))
+        let printer = status.follow(events)
+        let follower = seedNames.map { names in Task { await names.follow(node, retryUnresolved: retryUnresolved) } }
+        return (node, Task {
+            // The printer ends with the node's events, when it stops.
+            await printer.value
+            follower?.cancel()
+            await follower?.value
+        })
     }
 
     /// Starts a node with `configuration` and runs `work` with it until `work` ends or a signal
     /// arrives, which ends the command as `signal` says.
     static func run(
-        _ configuration: KeywayNodeConfiguration, status: StatusLines, signal meaning: SignalMeaning = .interruption,
+        _ configuration: KeywayNodeConfiguration, status: StatusLines, seedNames: SeedNames? = nil,
+        signal meaning: SignalMeaning = .interruption,
         work: @escaping @Sendable (KeywayNode) async throws -> Void
     ) async throws {
         // A closed standard output or TCP peer must give an error, not kill the process.
         signal(SIGPIPE, SIG_IGN)
         let signals = Signals.termination()
-        let (node, printer) = try await start(configuration, status: status)
+        let (node, printer) = try await start(configuration, status: status, seedNames: seedNames)
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
             group.addTask {
                 do {
