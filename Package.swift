@@ -67,7 +67,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 // `--metrics`: counters through swift-metrics, served at /metrics over HTTP/1.
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/keyway",

@@ -40,6 +40,7 @@ struct ListenCommand: AsyncParsableCommand {
         valueName: "host:port"))
     var forward: String?
 
+    @OptionGroup var metrics: MetricsOptions
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -55,6 +56,7 @@ struct ListenCommand: AsyncParsableCommand {
         // A name is resolved again for each stream; an unresolvable one is refused at start.
         if let service { _ = try await NodeArguments.endpoints(of: service, option: "--forward") }
         let announced = try await NodeArguments.announce(announce)
+        let metricsEndpoint = try await metrics.endpoint()
         let (path, keyPair) = try identity.loadOrCreate()
         var (configuration, seedNames) = try await node.configuration(keyPair: keyPair, environment: environment)
         configuration.announce = announced
@@ -62,7 +64,8 @@ struct ListenCommand: AsyncParsableCommand {
         configuration.logger = logger
         let status = StatusLines(toStandardError: true)
         try await StreamNodeRunner.run(
-            configuration, status: status, seedNames: seedNames, signal: service == nil ? .interruption : .stop
+            configuration, status: status, seedNames: seedNames, metrics: metricsEndpoint,
+            signal: service == nil ? .interruption : .stop
         ) { node in
             let incoming = await node.incomingStreams()
             if let service {

@@ -11,7 +11,8 @@ import KeywayCore
 /// `keyway run`: runs a node until SIGINT or SIGTERM.
 ///
 /// Standard output carries a few lines meant for scripts and tests, each printed at once:
-/// `key: <z-base-32>` and `listening: <HOST:PORT>` at start, then `published: <seq> <endpoints>`
+/// `key: <z-base-32>` and `listening: <HOST:PORT>` at start (and `metrics: <HOST:PORT>` with
+/// `--metrics`), then `published: <seq> <endpoints>`
 /// when a new record has been put (endpoints comma-separated), and `bootstrapped: <contacts>` when it has joined.
 /// Logs go to standard error.
 struct RunCommand: AsyncParsableCommand {
@@ -47,6 +48,7 @@ struct RunCommand: AsyncParsableCommand {
         valueName: "n"))
     var queryRateLimit: Double?
 
+    @OptionGroup var metrics: MetricsOptions
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -65,6 +67,7 @@ struct RunCommand: AsyncParsableCommand {
         let (seeds, complete) = await seedNames.resolveAll(retrying: "retrying in \(SeedNames.retryInitialDelay)")
         let listen = try await NodeArguments.listen(listen, fallback: NodeArguments.defaultListen(contacting: seeds.map(\.endpoint)))
         let announce = try await NodeArguments.announce(announce)
+        let metricsEndpoint = try await metrics.endpoint()
         let (path, keyPair) = try identity.loadOrCreate()
 
         var configuration = KeywayNodeConfiguration(keyPair: keyPair)
@@ -80,7 +83,8 @@ struct RunCommand: AsyncParsableCommand {
 
         let signals = Signals.termination()
         let (node, printer) = try await StreamNodeRunner.start(
-            configuration, status: StatusLines(toStandardError: false), seedNames: seedNames, retryUnresolved: !complete)
+            configuration, status: StatusLines(toStandardError: false), seedNames: seedNames, retryUnresolved: !complete,
+            metrics: metricsEndpoint)
         if let list = environment[SeedArgument.environmentVariable], !list.isEmpty {
             // Applied to `run` as to every command (a container's environment is its
             // configuration), and said so: a node meant to stand alone sees why it joined a mesh.

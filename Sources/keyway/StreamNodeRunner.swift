@@ -3,9 +3,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CoreMetrics
 import Keyway
 import KeywayCore
 import Logging
+import Prometheus
 
 /// Running a node for `listen`, `connect` and `forward`: start it, print `key:` and
 /// `listening:`, follow its events, run the command's work until it ends or SIGINT/SIGTERM
@@ -29,8 +31,12 @@ enum StreamNodeRunner {
     /// With `seedNames`, the node's seed names are kept resolved (``SeedNames``), names that did
     /// not resolve retried when `retryUnresolved`. The returned task ends once the node has
     /// stopped.
+    ///
+    /// With `metrics`, the node's metrics are served there (``MetricsServer``) and a
+    /// `metrics: HOST:PORT` line follows `listening:`.
     static func start(
-        _ configuration: KeywayNodeConfiguration, status: StatusLines, seedNames: SeedNames? = nil, retryUnresolved: Bool = false
+        _ configuration: KeywayNodeConfiguration, status: StatusLines, seedNames: SeedNames? = nil, retryUnresolved: Bool = false,
+        metrics metricsEndpoint: Endpoint? = nil
     ) async throws -> (KeywayNode, Task<Void, Never>) {
         let node: KeywayNode
         do {
@@ -38,16 +44,32 @@ enum StreamNodeRunner {
         } catch {
             throw NodeArguments.startFailure(error)
         }
+        var server: MetricsServer?
+        var counting: Task<Void, Never>?
+        if let metricsEndpoint {
+            let metrics = NodeMetrics(node: node)
+            do {
+                server = try await MetricsServer.start(on: metricsEndpoint, metrics: metrics)
+            } catch {
+                await node.stop()
+                throw error
+            }
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
+            counting = metrics.follow(await node.events())
+        }
         let events = await node.events()
         status.print("key: \(node.publicKey.zBase32)")
         status.print("listening: \(node.localEndpoint)")
+        if let server { status.print("metrics: \(server.localEndpoint)") }
         let printer = status.follow(events)
         let follower = seedNames.map { names in Task { await names.follow(node, retryUnresolved: retryUnresolved) } }
-        return (node, Task {
+        return (node, Task { [server] in
             // The printer ends with the node's events, when it stops.
             await printer.value
             follower?.cancel()
             await follower?.value
+            await counting?.value
+            await server?.close()
         })
     }
 
@@ -55,13 +77,13 @@ enum StreamNodeRunner {
     /// arrives, which ends the command as `signal` says.
     static func run(
         _ configuration: KeywayNodeConfiguration, status: StatusLines, seedNames: SeedNames? = nil,
-        signal meaning: SignalMeaning = .interruption,
+        metrics: Endpoint? = nil, signal meaning: SignalMeaning = .interruption,
         work: @escaping @Sendable (KeywayNode) async throws -> Void
     ) async throws {
         // A closed standard output or TCP peer must give an error, not kill the process.
         signal(SIGPIPE, SIG_IGN)
         let signals = Signals.termination()
-        let (node, printer) = try await start(configuration, status: status, seedNames: seedNames)
+        let (node, printer) = try await start(configuration, status: status, seedNames: seedNames, metrics: metrics)
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
             group.addTask {
                 do {

@@ -36,6 +36,10 @@ struct EngineStreams {
     var connectWaiters: [Ed25519.PublicKey: [(ticket: UInt64, promise: EventLoopPromise<Void>)]] = [:]
     /// Where incoming streams go; `nil`: they are refused.
     var acceptor: AsyncStream<KeywayStream>.Continuation?
+    /// Stream bytes the transport took from the application's writes, since the start.
+    var bytesWritten = 0
+    /// Stream bytes the transport delivered in order, since the start.
+    var bytesDelivered = 0
 }
 
 /// Streams: connecting by key, accepting, reading and writing with backpressure, and the
@@ -205,6 +209,7 @@ extension NodeEngine {
         if state.finishedLocally { return eventLoop.makeFailedFuture(KeywayStreamError.finished) }
         guard state.writer == nil else { return eventLoop.makeFailedFuture(KeywayStreamError.busy) }
         let taken = core.write(bytes, to: id, now: clock.now())
+        streams.bytesWritten += taken
         drain(flush: true)
         if taken == bytes.count { return eventLoop.makeSucceededVoidFuture() }
         if let reset = streams.streams[id]?.reset { return eventLoop.makeFailedFuture(reset) }
@@ -217,6 +222,7 @@ extension NodeEngine {
     private func resumeWrite(_ id: StreamID) {
         guard let writer = streams.streams[id]?.writer else { return }
         let taken = core.write(writer.bytes[writer.taken...], to: id, now: clock.now())
+        streams.bytesWritten += taken
         if writer.taken + taken == writer.bytes.count {
             streams.streams[id]?.writer = nil
             writer.promise.succeed(())
@@ -283,7 +289,13 @@ extension NodeEngine {
     /// Handles one event of the core, whichever half it came from.
     func handle(_ event: NodeEvent) {
         switch event {
-        case let .dht(event): handle(event)
+        case let .dht(event):
+            switch event {
+            case let .itemResolved(_, _, _, statistics): emit(.lookupFinished(.get, duration: statistics.duration))
+            case let .itemPublished(_, _, _, _, statistics): emit(.lookupFinished(.put, duration: statistics.duration))
+            default: break
+            }
+            handle(event)
         case let .transport(event): handle(event)
         }
     }
@@ -322,6 +334,7 @@ extension NodeEngine {
         case let .incomingStream(id):
             accept(id)
         case let .streamData(id, bytes):
+            streams.bytesDelivered += bytes.count
             deliver(bytes, to: id)
         case let .streamFinished(id):
             guard var state = streams.streams[id] else { return }
