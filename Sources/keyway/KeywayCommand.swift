@@ -21,7 +21,7 @@ struct KeywayCommand: ParsableCommand {
         version: VersionCommand.line,
         subcommands: [
             IdCommand.self, RunCommand.self, ResolveCommand.self, ListenCommand.self, ConnectCommand.self,
-            ForwardCommand.self, DemoCommand.self, VersionCommand.self,
+            ForwardCommand.self, StatusCommand.self, DemoCommand.self, VersionCommand.self,
         ]
     )
 }

@@ -65,6 +65,7 @@ struct ListenCommand: AsyncParsableCommand {
         let status = StatusLines(toStandardError: true)
         try await StreamNodeRunner.run(
             configuration, status: status, seedNames: seedNames, metrics: metricsEndpoint,
+            control: (ControlSocket.path(forIdentity: path), "listen"),
             signal: service == nil ? .interruption : .stop
         ) { node in
             let incoming = await node.incomingStreams()

@@ -84,7 +84,7 @@ struct RunCommand: AsyncParsableCommand {
         let signals = Signals.termination()
         let (node, printer) = try await StreamNodeRunner.start(
             configuration, status: StatusLines(toStandardError: false), seedNames: seedNames, retryUnresolved: !complete,
-            metrics: metricsEndpoint)
+            metrics: metricsEndpoint, control: (ControlSocket.path(forIdentity: path), "run"))
         if let list = environment[SeedArgument.environmentVariable], !list.isEmpty {
             // Applied to `run` as to every command (a container's environment is its
             // configuration), and said so: a node meant to stand alone sees why it joined a mesh.

@@ -7,6 +7,7 @@ import CoreMetrics
 import Keyway
 import KeywayCore
 import Logging
+import NIOCore
 import Prometheus
 
 /// Running a node for `listen`, `connect` and `forward`: start it, print `key:` and
@@ -36,8 +37,9 @@ enum StreamNodeRunner {
     /// `metrics: HOST:PORT` line follows `listening:`.
     static func start(
         _ configuration: KeywayNodeConfiguration, status: StatusLines, seedNames: SeedNames? = nil, retryUnresolved: Bool = false,
-        metrics metricsEndpoint: Endpoint? = nil
+        metrics metricsEndpoint: Endpoint? = nil, control: (path: String, command: String)? = nil
     ) async throws -> (KeywayNode, Task<Void, Never>) {
+        let startedAt = ContinuousClock.now
         let node: KeywayNode
         do {
             node = try await KeywayNode.start(configuration)
@@ -57,19 +59,25 @@ enum StreamNodeRunner {
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
             counting = metrics.follow(await node.events())
         }
+        var controlChannel: (any Channel)?
+        if let control {
+            controlChannel = await ControlSocket.serve(
+                node, at: control.path, command: control.command, startedAt: startedAt, logger: configuration.logger)
+        }
         let events = await node.events()
         status.print("key: \(node.publicKey.zBase32)")
         status.print("listening: \(node.localEndpoint)")
         if let server { status.print("metrics: \(server.localEndpoint)") }
         let printer = status.follow(events)
         let follower = seedNames.map { names in Task { await names.follow(node, retryUnresolved: retryUnresolved) } }
-        return (node, Task { [server] in
+        return (node, Task { [server, controlChannel] in
             // The printer ends with the node's events, when it stops.
             await printer.value
             follower?.cancel()
             await follower?.value
             await counting?.value
             await server?.close()
+            if let controlChannel, let control { await ControlSocket.close(controlChannel, path: control.path) }
         })
     }
 
@@ -77,13 +85,13 @@ enum StreamNodeRunner {
     /// arrives, which ends the command as `signal` says.
     static func run(
         _ configuration: KeywayNodeConfiguration, status: StatusLines, seedNames: SeedNames? = nil,
-        metrics: Endpoint? = nil, signal meaning: SignalMeaning = .interruption,
+        metrics: Endpoint? = nil, control: (path: String, command: String)? = nil, signal meaning: SignalMeaning = .interruption,
         work: @escaping @Sendable (KeywayNode) async throws -> Void
     ) async throws {
         // A closed standard output or TCP peer must give an error, not kill the process.
         signal(SIGPIPE, SIG_IGN)
         let signals = Signals.termination()
-        let (node, printer) = try await start(configuration, status: status, seedNames: seedNames, metrics: metrics)
+        let (node, printer) = try await start(configuration, status: status, seedNames: seedNames, metrics: metrics, control: control)
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
             group.addTask {
                 do {

@@ -159,8 +159,11 @@ struct StumblingBlockTests {
 
     /// Pinned to one CPU, `connect` used to hand its first bytes to the stream about a second
     /// late: its blocking read of standard input occupied libdispatch's only worker, which the
-    /// async tasks also need. Bytes written to its input once it is connected reach the
-    /// listener within half a second.
+    /// async tasks also need (measured 0.99 s for the first line, every time). Bytes written to
+    /// its input once it is connected must reach the listener within half a second. A loaded
+    /// machine (the whole suite on two cores, this process pinned to one) can delay a round by
+    /// itself, so up to three fresh connects are tried and one must be fast in every round;
+    /// the stall it guards against delayed the first round of every connect.
     @Test func connectOnOneCPUSendsWhatItReadsAtOnce() async throws {
         let taskset = "/usr/bin/taskset"
         guard FileManager.default.isExecutableFile(atPath: taskset) else {
@@ -168,31 +171,44 @@ struct StumblingBlockTests {
             return
         }
         try await withProcesses { children in
-            let listener = try children.start(["listen", "--state-dir", "l", "--allow-any", "--listen", "127.0.0.1:0"], name: "listener")
-            let key = try await listener.value(after: "key: ", inStandardError: true)
-            let address = try await listener.value(after: "listening: ", inStandardError: true)
-            let connector = try children.start(
-                ["-c", "0", try KeywayBinary.path(), "connect", "\(key)@\(address)", "--state-dir", "c", "--listen", "127.0.0.1:0"],
-                name: "connector", pipeInput: true, executable: taskset)
-            _ = try await connector.value(after: "connected: ", inStandardError: true)
-            let clock = ContinuousClock()
-            var delays = [Duration]()
-            for round in 1...3 {
-                let line = "ping \(round)\n"
-                let written = clock.now
-                try connector.inputPipe?.write(contentsOf: Data(line.utf8))
-                while !listener.stdout.hasSuffix(line) {
-                    guard clock.now - written < .seconds(10), listener.isRunning else { break }
-                    try await Task.sleep(for: .milliseconds(5))
-                }
-                delays.append(clock.now - written)
+            var attempts = [[Duration]]()
+            for attempt in 1...3 {
+                let delays = try await Self.pingThroughAConnectOnOneCPU(children, taskset: taskset, attempt: attempt)
+                attempts.append(delays)
+                if delays.allSatisfy({ $0 < .milliseconds(500) }) { break }
             }
-            #expect(listener.stdout == "ping 1\nping 2\nping 3\n", "\(listener.stderr)")
-            try connector.inputPipe?.close()
-            #expect(try await connector.exit() == 0, "\(connector.stderr)")
-            #expect(try await listener.exit() == 0, "\(listener.stderr)")
-            #expect(delays.allSatisfy { $0 < .milliseconds(500) }, "input to listener with one CPU: \(delays)")
-            print("one CPU: input to listener in \(delays)")
+            #expect(attempts.last?.allSatisfy { $0 < .milliseconds(500) } == true, "input to listener with one CPU: \(attempts)")
+            print("one CPU: input to listener in \(attempts)")
         }
+    }
+
+    /// One listener and one `connect` pinned to CPU 0; three lines written to the connect one at
+    /// a time, each timed until the listener has written it out.
+    static func pingThroughAConnectOnOneCPU(_ children: ChildProcesses, taskset: String, attempt: Int) async throws -> [Duration] {
+        let listener = try children.start(
+            ["listen", "--state-dir", "l\(attempt)", "--allow-any", "--listen", "127.0.0.1:0"], name: "listener\(attempt)")
+        let key = try await listener.value(after: "key: ", inStandardError: true)
+        let address = try await listener.value(after: "listening: ", inStandardError: true)
+        let connector = try children.start(
+            ["-c", "0", try KeywayBinary.path(), "connect", "\(key)@\(address)", "--state-dir", "c", "--listen", "127.0.0.1:0"],
+            name: "connector\(attempt)", pipeInput: true, executable: taskset)
+        _ = try await connector.value(after: "connected: ", inStandardError: true)
+        let clock = ContinuousClock()
+        var delays = [Duration]()
+        for round in 1...3 {
+            let line = "ping \(round)\n"
+            let written = clock.now
+            try connector.inputPipe?.write(contentsOf: Data(line.utf8))
+            while !listener.stdout.hasSuffix(line) {
+                guard clock.now - written < .seconds(10), listener.isRunning else { break }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            delays.append(clock.now - written)
+        }
+        #expect(listener.stdout == "ping 1\nping 2\nping 3\n", "\(listener.stderr)")
+        try connector.inputPipe?.close()
+        #expect(try await connector.exit() == 0, "\(connector.stderr)")
+        #expect(try await listener.exit() == 0, "\(listener.stderr)")
+        return delays
     }
 }
