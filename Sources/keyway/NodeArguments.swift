@@ -115,16 +115,21 @@ actor SeedNames {
     /// The longest wait between two tries of a name that does not resolve.
     static let retryMaximumDelay: Duration = .seconds(60)
 
+    /// How a host becomes seeds: ``SeedHost/resolve()`` (the system resolver), or a test's.
+    typealias Resolver = @Sendable (SeedHost) async throws -> [DHTSeed]
+
     private let hosts: [SeedHost]
     private let logger: Logger
+    private let resolver: Resolver
     private var node: KeywayNode?
     /// The last addresses each host resolved to.
     private var resolved: [SeedHost: [DHTSeed]] = [:]
 
-    /// Hosts as written, with no addresses yet.
-    init(_ hosts: [SeedHost], logger: Logger) {
+    /// Hosts as written, with no addresses yet, resolved by `resolver`.
+    init(_ hosts: [SeedHost], logger: Logger, resolver: @escaping Resolver = { try await $0.resolve() }) {
         self.hosts = hosts
         self.logger = logger
+        self.resolver = resolver
     }
 
     /// Whether any host is a name (else there is nothing to look up again).
@@ -138,7 +143,7 @@ actor SeedNames {
         var complete = true
         for host in hosts {
             do {
-                resolved[host] = try await host.resolve()
+                resolved[host] = try await resolver(host)
             } catch {
                 complete = false
                 logger.warning("seed \(error)\(retrying.map { "; \($0)" } ?? "")")
