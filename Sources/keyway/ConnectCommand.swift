@@ -33,7 +33,7 @@ struct ConnectCommand: AsyncParsableCommand {
     @OptionGroup var identity: IdentityOptions
     @OptionGroup var node: StreamNodeOptions
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the record and the session together (default 10).", valueName: "seconds"))
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the record and the session together.", valueName: "seconds"))
     var timeout: Double = 10
 
     @OptionGroup var logging: LoggingOptions
@@ -41,13 +41,14 @@ struct ConnectCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = try logging.bootstrap(fallback: .error, environment: environment)
-        let target = try PeerArgument(parsing: peer, option: "")
         let limit = try StreamNodeOptions.duration(timeout, option: "--timeout")
+        let target = try await PeerArgument(parsing: peer, option: "")
         let (path, keyPair) = try identity.loadOrCreate()
-        var configuration = try node.clientConfiguration(keyPair: keyPair, identityPath: path, environment: environment)
+        var (configuration, seedNames) = try await node.clientConfiguration(
+            keyPair: keyPair, identityPath: path, environment: environment, peer: target)
         configuration.logger = logger
         let status = StatusLines(toStandardError: true)
-        try await StreamNodeRunner.run(configuration, status: status) { node in
+        try await StreamNodeRunner.run(configuration, status: status, seedNames: seedNames) { node in
             let stream: KeywayStream
             do {
                 stream = try await node.connect(to: target.key, at: target.endpoints, timeout: limit)

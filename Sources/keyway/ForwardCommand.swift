@@ -34,28 +34,26 @@ struct ForwardCommand: AsyncParsableCommand {
     @OptionGroup var identity: IdentityOptions
     @OptionGroup var node: StreamNodeOptions
 
-    @Option(name: .long, help: ArgumentHelp("Seconds each connection waits for the record and the session (default 10).", valueName: "seconds"))
+    @Option(name: .long, help: ArgumentHelp("Seconds each connection waits for the record and the session.", valueName: "seconds"))
     var timeout: Double = 10
 
+    @OptionGroup var metrics: MetricsOptions
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = try logging.bootstrap(fallback: .warning, environment: environment)
-        let localEndpoint: Endpoint
-        do {
-            localEndpoint = try EndpointArgument.parse(local, for: .listen)
-        } catch {
-            throw CommandFailure.error("--local \(error)")
-        }
-        let target = try PeerArgument(parsing: to, option: "--to ")
+        let localEndpoint = try await NodeArguments.listen(local, fallback: KeywayNodeConfiguration.defaultListen, option: "--local")
         let limit = try StreamNodeOptions.duration(timeout, option: "--timeout")
+        let target = try await PeerArgument(parsing: to, option: "--to ")
+        let metricsEndpoint = try await metrics.endpoint()
         let (path, keyPair) = try identity.loadOrCreate()
-        var configuration = try node.clientConfiguration(keyPair: keyPair, identityPath: path, environment: environment)
+        var (configuration, seedNames) = try await node.clientConfiguration(
+            keyPair: keyPair, identityPath: path, environment: environment, peer: target)
         configuration.logger = logger
         let server = try await TCP.listen(on: localEndpoint)
         let status = StatusLines(toStandardError: false)
-        try await StreamNodeRunner.run(configuration, status: status, signal: .stop) { node in
+        try await StreamNodeRunner.run(configuration, status: status, seedNames: seedNames, metrics: metricsEndpoint, signal: .stop) { node in
             status.print("forwarding: \(server.localEndpoint)")
             try await server.channel.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in

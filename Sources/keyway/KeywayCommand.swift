@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
+import Keyway
 
 /// `keyway`: the root command.
 struct KeywayCommand: ParsableCommand {
@@ -17,11 +18,23 @@ struct KeywayCommand: ParsableCommand {
 
             Start with `keyway demo`.
             """,
+        version: VersionCommand.line,
         subcommands: [
             IdCommand.self, RunCommand.self, ResolveCommand.self, ListenCommand.self, ConnectCommand.self,
-            ForwardCommand.self, DemoCommand.self,
+            ForwardCommand.self, StatusCommand.self, DemoCommand.self, VersionCommand.self,
         ]
     )
+}
+
+/// `keyway version`: the same line as `keyway --version`, on standard output.
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "version", abstract: "Print the version of keyway (as --version does).")
+
+    /// What both forms print: `keyway X.Y.Z`.
+    static let line = "keyway \(Keyway.version)"
+
+    func run() throws { Console.out(Self.line) }
 }
 
 /// The entry point: parses, runs, and maps every failure to one stderr line and an exit status.

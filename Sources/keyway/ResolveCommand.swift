@@ -31,7 +31,9 @@ struct ResolveCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The key: 52 z-base-32 characters, optionally after pk:, or 64 hex digits.", valueName: "key"))
     var key: String
 
-    @Option(name: .long, help: ArgumentHelp("A node to ask first: HOST:PORT or KEY@HOST:PORT (repeatable; also $KEYWAY_SEEDS).", valueName: "host:port"))
+    @Option(name: .long, help: ArgumentHelp(
+        "A node to ask first: HOST:PORT or KEY@HOST:PORT, HOST an address or a host name (repeatable; also $KEYWAY_SEEDS).",
+        valueName: "host:port"))
     var seed: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for joining and the lookup together.", valueName: "seconds"))
@@ -67,12 +69,13 @@ struct ResolveCommand: AsyncParsableCommand {
             throw CommandFailure.error("--timeout must be between 0 and 86400 seconds, got \(timeout)")
         }
         let itemSalt = try self.itemSalt()
-        let seeds = try NodeArguments.seeds(seed, environment: environment)
-        guard !seeds.isEmpty else {
+        let seedHosts = try NodeArguments.seedHosts(seed, environment: environment)
+        guard !seedHosts.isEmpty else {
             throw CommandFailure.error("no seed: give --seed HOST:PORT or set \(SeedArgument.environmentVariable)")
         }
+        let seeds = try await NodeArguments.seeds(seedHosts)
         let onlyIPv4 = seeds.allSatisfy { $0.endpoint.address.isIPv4 }
-        let listen = try NodeArguments.listen(
+        let listen = try await NodeArguments.listen(
             listen, fallback: onlyIPv4 ? Endpoint(address: .v4(0), port: 0) : KeywayNodeConfiguration.defaultListen)
 
         var configuration = KeywayNodeConfiguration(keyPair: Ed25519.KeyPair.generate())

@@ -11,7 +11,8 @@ import KeywayCore
 /// `keyway run`: runs a node until SIGINT or SIGTERM.
 ///
 /// Standard output carries a few lines meant for scripts and tests, each printed at once:
-/// `key: <z-base-32>` and `listening: <HOST:PORT>` at start, then `published: <seq> <endpoints>`
+/// `key: <z-base-32>` and `listening: <HOST:PORT>` at start (and `metrics: <HOST:PORT>` with
+/// `--metrics`), then `published: <seq> <endpoints>`
 /// when a new record has been put (endpoints comma-separated), and `bootstrapped: <contacts>` when it has joined.
 /// Logs go to standard error.
 struct RunCommand: AsyncParsableCommand {
@@ -20,7 +21,8 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run a node until SIGINT or SIGTERM.",
         discussion: """
             With no seed the node is a seed itself (or rejoins through the routing table it saved \
-            last time). Seeds come from --seed and from $KEYWAY_SEEDS (comma-separated); \
+            last time). Seeds come from --seed and from $KEYWAY_SEEDS (comma-separated; applied \
+            to run too, and logged: unset it for a node that must stand alone); \
             KEY@HOST:PORT checks the seed's key. The node publishes its endpoints (bound \
             addresses, the address peers see once it is shown reachable there, --announce) and \
             republishes when they change.
@@ -29,10 +31,13 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var identity: IdentityOptions
 
     @Option(name: .long, help: ArgumentHelp(
-        "Where to listen (default [::]:0: all addresses, IPv4 and IPv6, any free port).", valueName: "host:port"))
+        "Where to listen (default 127.0.0.1:0 when every seed is on loopback, else [::]:0: all addresses, IPv4 and IPv6, any free port).",
+        valueName: "host:port"))
     var listen: String?
 
-    @Option(name: .long, help: ArgumentHelp("A first contact: HOST:PORT or KEY@HOST:PORT (repeatable).", valueName: "host:port"))
+    @Option(name: .long, help: ArgumentHelp(
+        "A first contact: HOST:PORT or KEY@HOST:PORT, HOST an address or a host name (repeatable; the seeds of $KEYWAY_SEEDS are added, as for every command).",
+        valueName: "host:port"))
     var seed: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("An endpoint to publish besides the ones found (repeatable).", valueName: "host:port"))
@@ -43,6 +48,7 @@ struct RunCommand: AsyncParsableCommand {
         valueName: "n"))
     var queryRateLimit: Double?
 
+    @OptionGroup var metrics: MetricsOptions
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -54,9 +60,14 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = try logging.bootstrap(environment: environment)
-        let listen = try NodeArguments.listen(listen, fallback: KeywayNodeConfiguration.defaultListen)
-        let seeds = try NodeArguments.seeds(seed, environment: environment)
-        let announce = try NodeArguments.announce(announce)
+        let seedHosts = try NodeArguments.seedHosts(seed, environment: environment)
+        // A seed name that does not resolve does not stop a service: the node starts with the
+        // seeds that did, and tries the others again with backoff (SeedNames).
+        let seedNames = SeedNames(seedHosts, logger: logger)
+        let (seeds, complete) = await seedNames.resolveAll(retrying: "retrying in \(SeedNames.retryInitialDelay)")
+        let listen = try await NodeArguments.listen(listen, fallback: NodeArguments.defaultListen(contacting: seeds.map(\.endpoint)))
+        let announce = try await NodeArguments.announce(announce)
+        let metricsEndpoint = try await metrics.endpoint()
         let (path, keyPair) = try identity.loadOrCreate()
 
         var configuration = KeywayNodeConfiguration(keyPair: keyPair)
@@ -71,8 +82,15 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let signals = Signals.termination()
-        let (node, printer) = try await StreamNodeRunner.start(configuration, status: StatusLines(toStandardError: false))
-        if seeds.isEmpty {
+        let (node, printer) = try await StreamNodeRunner.start(
+            configuration, status: StatusLines(toStandardError: false), seedNames: seedNames, retryUnresolved: !complete,
+            metrics: metricsEndpoint, control: (ControlSocket.path(forIdentity: path), "run"))
+        if let list = environment[SeedArgument.environmentVariable], !list.isEmpty {
+            // Applied to `run` as to every command (a container's environment is its
+            // configuration), and said so: a node meant to stand alone sees why it joined a mesh.
+            logger.notice("adding the seeds of $\(SeedArgument.environmentVariable)", metadata: ["seeds": "\(list)"])
+        }
+        if seedHosts.isEmpty {
             logger.info("no seeds: this node is a seed; others join with --seed \(node.publicKey.zBase32)@HOST:\(node.localEndpoint.port)")
         }
         for await number in signals {

@@ -7,10 +7,13 @@ import KeywayCrypto
 /// who may open sessions, the mesh secret.
 struct StreamNodeOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Where to listen (default [::]:0: all addresses, IPv4 and IPv6, any free port).", valueName: "host:port"))
+        "Where to listen (default 127.0.0.1:0 when every seed and peer address is on loopback, else [::]:0: all addresses, IPv4 and IPv6, any free port).",
+        valueName: "host:port"))
     var listen: String?
 
-    @Option(name: .long, help: ArgumentHelp("A first contact: HOST:PORT or KEY@HOST:PORT (repeatable; also $KEYWAY_SEEDS).", valueName: "host:port"))
+    @Option(name: .long, help: ArgumentHelp(
+        "A first contact: HOST:PORT or KEY@HOST:PORT, HOST an address or a host name (repeatable; also $KEYWAY_SEEDS).",
+        valueName: "host:port"))
     var seed: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
@@ -37,11 +40,21 @@ struct StreamNodeOptions: ParsableArguments {
         valueName: "seconds"))
     var interfaceScanInterval: Double?
 
-    /// A configuration for `keyPair` with these options.
-    func configuration(keyPair: Ed25519.KeyPair, environment: [String: String]) throws -> KeywayNodeConfiguration {
+    /// A configuration for `keyPair` with these options; `peerEndpoints` (a peer's
+    /// `KEY@HOST:PORT`) count with the seeds for the default listening address
+    /// (``NodeArguments/defaultListen(contacting:)``).
+    /// Seed names are resolved here (a name that does not resolve is one line, exit status 2);
+    /// the returned ``SeedNames`` resolves them again while the node runs.
+    func configuration(
+        keyPair: Ed25519.KeyPair, environment: [String: String], peerEndpoints: [Endpoint] = []
+    ) async throws -> (KeywayNodeConfiguration, SeedNames) {
         var configuration = KeywayNodeConfiguration(keyPair: keyPair)
-        configuration.listen = try NodeArguments.listen(listen, fallback: KeywayNodeConfiguration.defaultListen)
-        configuration.seeds = try NodeArguments.seeds(seed, environment: environment)
+        let hosts = try NodeArguments.seedHosts(seed, environment: environment)
+        configuration.seeds = try await NodeArguments.seeds(hosts)
+        let names = SeedNames(hosts, logger: configuration.logger)
+        _ = await names.resolveAll()
+        configuration.listen = try await NodeArguments.listen(
+            listen, fallback: NodeArguments.defaultListen(contacting: configuration.seeds.map(\.endpoint) + peerEndpoints))
         if allowAny, !allow.isEmpty || !allowFile.isEmpty {
             throw CommandFailure.error("--allow-any contradicts --allow and --allow-file; give one or the other")
         }
@@ -73,7 +86,7 @@ struct StreamNodeOptions: ParsableArguments {
         if let interfaceScanInterval {
             configuration.interfaceScanInterval = try Self.duration(interfaceScanInterval, option: "--interface-scan-interval")
         }
-        return configuration
+        return (configuration, names)
     }
 
     /// Whether these options limit who may open sessions: an allow-list or a mesh secret.
@@ -93,12 +106,14 @@ struct StreamNodeOptions: ParsableArguments {
     /// A configuration for a client node (`connect`, `forward`): read-only in the DHT (BEP 43) and
     /// publishing nothing, so it can share an identity with a running `keyway run`; its routing
     /// table is kept beside the identity at `identityPath`.
-    func clientConfiguration(keyPair: Ed25519.KeyPair, identityPath: String, environment: [String: String]) throws -> KeywayNodeConfiguration {
-        var configuration = try self.configuration(keyPair: keyPair, environment: environment)
+    func clientConfiguration(
+        keyPair: Ed25519.KeyPair, identityPath: String, environment: [String: String], peer: PeerArgument
+    ) async throws -> (KeywayNodeConfiguration, SeedNames) {
+        var (configuration, names) = try await self.configuration(keyPair: keyPair, environment: environment, peerEndpoints: peer.endpoints)
         configuration.contactsFile = ContactsFile.defaultPath(forIdentity: identityPath)
         configuration.publishAutomatically = false
         configuration.dht.readOnly = true
-        return configuration
+        return (configuration, names)
     }
 
     /// `seconds` as a duration, when it is a sensible number of seconds for `option`.
@@ -111,13 +126,14 @@ struct StreamNodeOptions: ParsableArguments {
 }
 
 /// A peer as the command line names it: `KEY` (found through the DHT) or `KEY@HOST:PORT`
-/// (dialled there first).
+/// (dialled there first; a name is resolved and every address dialled).
 struct PeerArgument {
     var key: Ed25519.PublicKey
     var endpoints: [Endpoint]
 
-    /// Parses `KEY` or `KEY@HOST:PORT`; every failure is one line and exit status 2.
-    init(parsing text: String, option: String) throws {
+    /// Parses `KEY` or `KEY@HOST:PORT` and resolves `HOST`; every failure is one line and exit
+    /// status 2.
+    init(parsing text: String, option: String) async throws {
         let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
         do {
             key = try Ed25519.PublicKey(parsing: parts[0])
@@ -126,8 +142,14 @@ struct PeerArgument {
         }
         endpoints = []
         if parts.count == 2 {
+            let hostPort: HostPort
             do {
-                endpoints = [try EndpointArgument.parse(String(parts[1]), for: .contact)]
+                hostPort = try HostPort.parse(String(parts[1]), for: .contact)
+            } catch {
+                throw CommandFailure.error("\(option)\(error)")
+            }
+            do {
+                endpoints = try await HostResolver.endpoints(of: hostPort)
             } catch {
                 throw CommandFailure.error("\(option)\(error)")
             }

@@ -3,9 +3,12 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CoreMetrics
 import Keyway
 import KeywayCore
 import Logging
+import NIOCore
+import Prometheus
 
 /// Running a node for `listen`, `connect` and `forward`: start it, print `key:` and
 /// `listening:`, follow its events, run the command's work until it ends or SIGINT/SIGTERM
@@ -26,29 +29,69 @@ enum StreamNodeRunner {
 
     /// Starts a node with `configuration`, prints its `key:` and `listening:` lines, and follows
     /// its events with ``StatusLines/follow(_:)`` (shared by `run`, `listen`, `connect`, `forward`).
-    static func start(_ configuration: KeywayNodeConfiguration, status: StatusLines) async throws -> (KeywayNode, Task<Void, Never>) {
+    /// With `seedNames`, the node's seed names are kept resolved (``SeedNames``), names that did
+    /// not resolve retried when `retryUnresolved`. The returned task ends once the node has
+    /// stopped.
+    ///
+    /// With `metrics`, the node's metrics are served there (``MetricsServer``) and a
+    /// `metrics: HOST:PORT` line follows `listening:`.
+    static func start(
+        _ configuration: KeywayNodeConfiguration, status: StatusLines, seedNames: SeedNames? = nil, retryUnresolved: Bool = false,
+        metrics metricsEndpoint: Endpoint? = nil, control: (path: String, command: String)? = nil
+    ) async throws -> (KeywayNode, Task<Void, Never>) {
+        let startedAt = ContinuousClock.now
         let node: KeywayNode
         do {
             node = try await KeywayNode.start(configuration)
         } catch {
             throw NodeArguments.startFailure(error)
         }
+        var server: MetricsServer?
+        var counting: Task<Void, Never>?
+        if let metricsEndpoint {
+            let metrics = NodeMetrics(node: node)
+            do {
+                server = try await MetricsServer.start(on: metricsEndpoint, metrics: metrics)
+            } catch {
+                await node.stop()
+                throw error
+            }
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
+            counting = metrics.follow(await node.events())
+        }
+        var controlChannel: (any Channel)?
+        if let control {
+            controlChannel = await ControlSocket.serve(
+                node, at: control.path, command: control.command, startedAt: startedAt, logger: configuration.logger)
+        }
         let events = await node.events()
         status.print("key: \(node.publicKey.zBase32)")
         status.print("listening: \(node.localEndpoint)")
-        return (node, status.follow(events))
+        if let server { status.print("metrics: \(server.localEndpoint)") }
+        let printer = status.follow(events)
+        let follower = seedNames.map { names in Task { await names.follow(node, retryUnresolved: retryUnresolved) } }
+        return (node, Task { [server, controlChannel] in
+            // The printer ends with the node's events, when it stops.
+            await printer.value
+            follower?.cancel()
+            await follower?.value
+            await counting?.value
+            await server?.close()
+            if let controlChannel, let control { await ControlSocket.close(controlChannel, path: control.path) }
+        })
     }
 
     /// Starts a node with `configuration` and runs `work` with it until `work` ends or a signal
     /// arrives, which ends the command as `signal` says.
     static func run(
-        _ configuration: KeywayNodeConfiguration, status: StatusLines, signal meaning: SignalMeaning = .interruption,
+        _ configuration: KeywayNodeConfiguration, status: StatusLines, seedNames: SeedNames? = nil,
+        metrics: Endpoint? = nil, control: (path: String, command: String)? = nil, signal meaning: SignalMeaning = .interruption,
         work: @escaping @Sendable (KeywayNode) async throws -> Void
     ) async throws {
         // A closed standard output or TCP peer must give an error, not kill the process.
         signal(SIGPIPE, SIG_IGN)
         let signals = Signals.termination()
-        let (node, printer) = try await start(configuration, status: status)
+        let (node, printer) = try await start(configuration, status: status, seedNames: seedNames, metrics: metrics, control: control)
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
             group.addTask {
                 do {

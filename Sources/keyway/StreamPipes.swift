@@ -32,9 +32,11 @@ struct DescriptorInput: AsyncSequence, Sendable {
         let permits = Permits(Self.depth)
         chunks = stream
         self.permits = permits
-        // A thread of its own for the blocking reads (Dispatch, not Foundation's Thread: the
-        // binary links no Foundation).
-        DispatchQueue.global().async {
+        // A thread of its own for the blocking reads: not a Dispatch worker, whose pool has one
+        // thread per CPU and also runs the async tasks, so that with one CPU a read blocked on
+        // an idle pipe held up everything else for about a second (issue 15). A pthread, as
+        // Foundation's Thread would need Foundation, which the binary does not link.
+        DedicatedThread.start {
             var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
             while true {
                 permits.wait()
@@ -69,6 +71,42 @@ struct DescriptorInput: AsyncSequence, Sendable {
 
     func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: chunks.makeAsyncIterator(), permits: permits)
+    }
+}
+
+/// Threads of their own for blocking work, outside libdispatch's and Swift concurrency's
+/// pools.
+enum DedicatedThread {
+    /// The closure a new thread runs, passed through `pthread_create`'s one pointer.
+    private final class Body {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+
+    /// Runs `body` on a new detached thread; on a system that refuses one, on a Dispatch
+    /// worker instead (the old behaviour: slower to start with one CPU, but it works).
+    static func start(_ body: @escaping @Sendable () -> Void) {
+        let box = Unmanaged.passRetained(Body(body)).toOpaque()
+        #if canImport(Glibc)
+        var thread = pthread_t()
+        #else
+        var thread: pthread_t?
+        #endif
+        let result = pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            Unmanaged<Body>.fromOpaque(raw).takeRetainedValue().run()
+            return nil
+        }, box)
+        guard result == 0 else {
+            Unmanaged<Body>.fromOpaque(box).release()
+            DispatchQueue.global().async(execute: body)
+            return
+        }
+        #if canImport(Glibc)
+        pthread_detach(thread)
+        #else
+        if let thread { pthread_detach(thread) }
+        #endif
     }
 }
 

@@ -27,6 +27,20 @@ enum TCP {
             }
     }
 
+    /// Connects to `service`: each address of its name in turn (resolved now), until one
+    /// accepts; the last failure is thrown.
+    static func connect(to service: HostPort) async throws -> Connection {
+        var failure: any Error = HostResolutionError(name: service.description, reason: "no address")
+        for endpoint in try await HostResolver.endpoints(of: service) {
+            do {
+                return try await connect(to: endpoint)
+            } catch {
+                failure = error
+            }
+        }
+        throw failure
+    }
+
     /// Listens on `endpoint`; a bad address or a port in use is one line and exit status 2.
     static func listen(on endpoint: Endpoint) async throws -> Server {
         do {

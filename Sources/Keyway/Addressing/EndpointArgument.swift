@@ -4,8 +4,8 @@ import KeywayCore
 /// to contact, which addresses to announce.
 ///
 /// `HOST` is an IPv4 literal (`192.0.2.1`), an IPv6 literal in brackets (`[2001:db8::1]`) or
-/// `localhost`, which means `127.0.0.1`. No other names are looked up: a node that depended on DNS
-/// to find its first peers would inherit the very problem keyway exists to remove.
+/// `localhost`, which means `127.0.0.1`. Other names are not looked up here: ``HostPort`` accepts
+/// them where the command line allows DNS names, and ``HostResolver`` resolves them.
 public enum EndpointArgument {
     /// The one host name accepted, and the address it stands for.
     public static let localhostName = "localhost"
@@ -54,6 +54,9 @@ public enum EndpointArgumentError: Error, Equatable, Sendable, CustomStringConve
     case unspecifiedAddress(String)
     /// Port 0 where a real port is needed.
     case zeroPort(String)
+    /// Not `IPv4:PORT`, `[IPv6]:PORT` or `NAME:PORT`, where a DNS name is allowed too
+    /// (``HostPort/parse(_:for:)``).
+    case malformedHost(String)
 
     /// One line naming the text and what was wrong.
     public var description: String {
@@ -64,6 +67,8 @@ public enum EndpointArgumentError: Error, Equatable, Sendable, CustomStringConve
             return "\"\(text)\" is a wildcard address, which cannot be contacted"
         case let .zeroPort(text):
             return "\"\(text)\" has port 0, which cannot be contacted"
+        case let .malformedHost(text):
+            return "\"\(text)\" is not HOST:PORT (HOST: an IPv4 address, [IPv6] in brackets, or a host name; PORT: 0-65535)"
         }
     }
 }

@@ -31,6 +31,41 @@ public enum SeedArgument {
         }
     }
 
+    /// Parses one seed whose `HOST` may also be a DNS name (``HostPort``), to be resolved
+    /// with ``HostResolver`` (``SeedHost/resolve()``).
+    public static func parseHost(_ text: String) throws(SeedArgumentError) -> SeedHost {
+        guard let at = text.lastIndex(of: "@") else {
+            do {
+                return SeedHost(host: try HostPort.parse(text, for: .contact), expectedID: nil)
+            } catch {
+                throw .endpoint(error)
+            }
+        }
+        let keyText = text[..<at], hostText = String(text[text.index(after: at)...])
+        let key: Ed25519.PublicKey
+        do {
+            key = try Ed25519.PublicKey(parsing: keyText)
+        } catch {
+            throw .key(seed: text, error)
+        }
+        do {
+            return SeedHost(host: try HostPort.parse(hostText, for: .contact), expectedID: NodeID(publicKey: key))
+        } catch {
+            throw .endpoint(error)
+        }
+    }
+
+    /// ``parseHost(_:)`` for each item of a comma-separated list; empty items are skipped.
+    public static func parseHostList(_ text: String) throws(SeedArgumentError) -> [SeedHost] {
+        var seeds = [SeedHost]()
+        for item in text.split(separator: ",") {
+            let trimmed = trimmingBlanks(item)
+            if trimmed.isEmpty { continue }
+            seeds.append(try parseHost(trimmed))
+        }
+        return seeds
+    }
+
     /// Parses a comma-separated list (the form of ``environmentVariable``); empty items are skipped.
     public static func parseList(_ text: String) throws(SeedArgumentError) -> [DHTSeed] {
         var seeds = [DHTSeed]()
@@ -65,4 +100,27 @@ public enum SeedArgumentError: Error, Equatable, Sendable, CustomStringConvertib
         case let .key(seed, error): return "seed \"\(seed)\": \(error)"
         }
     }
+}
+
+/// A seed as written: `HOST:PORT` (a DNS name allowed) and the key it must answer with, if given.
+public struct SeedHost: Hashable, Sendable, CustomStringConvertible {
+    /// Where the seed is.
+    public var host: HostPort
+    /// The routing ID the seed must answer with (`KEY@HOST:PORT`), or `nil`.
+    public var expectedID: NodeID?
+
+    /// A seed at `host`.
+    public init(host: HostPort, expectedID: NodeID?) {
+        self.host = host
+        self.expectedID = expectedID
+    }
+
+    /// The seeds it stands for: one per address of its name (each checked against
+    /// ``expectedID``), or the one endpoint it names.
+    public func resolve() async throws(HostResolutionError) -> [DHTSeed] {
+        try await HostResolver.endpoints(of: host).map { DHTSeed(endpoint: $0, expectedID: expectedID) }
+    }
+
+    /// `HOST:PORT` as written (without the key).
+    public var description: String { host.description }
 }

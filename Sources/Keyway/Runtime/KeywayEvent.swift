@@ -31,4 +31,15 @@ public enum KeywayEvent: Sendable, Equatable {
     case peerUnreachable(Ed25519.PublicKey)
     /// `peer` tried to open a session and ``TransportConfiguration/peerPolicy`` refused it.
     case peerRefused(Ed25519.PublicKey)
+    /// A DHT lookup of the core finished (a resolve's `get`s or a publish's `put`s), after
+    /// `duration`: for metrics.
+    case lookupFinished(LookupKind, duration: Duration)
+}
+
+/// What a DHT lookup was for.
+public enum LookupKind: String, Sendable, Equatable {
+    /// Finding an item (``KeywayNode/resolve(_:timeout:)``, a connect by key).
+    case get
+    /// Storing an item (publishing the node's record).
+    case put
 }

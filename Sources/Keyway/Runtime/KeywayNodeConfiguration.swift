@@ -81,6 +81,13 @@ public struct KeywayNodeConfiguration: Sendable {
     /// The longest ``KeywayNode/stop()`` lingers for ``stopQuietPeriod``; streams still open
     /// then are reset, telling their peers, so neither side waits for the other any longer.
     public var stopLingerLimit: Duration = .seconds(2)
+    /// How long ``KeywayNode/connect(to:at:timeout:)`` waits before it looks a key up again
+    /// when the DHT held no endpoint record of it (the peer may publish a moment later);
+    /// doubled after each look, up to ``connectLookupRetryLimit``, within the connect's
+    /// timeout. `.zero`: one look only.
+    public var connectLookupRetryInterval: Duration = .milliseconds(100)
+    /// The longest wait between two looks of a connect for a key with no record yet.
+    public var connectLookupRetryLimit: Duration = .seconds(1)
     /// Where the node's socket and timers run; `nil`: NIO's shared singleton group.
     public var eventLoopGroup: (any EventLoopGroup)?
     /// Where the node logs; every message carries the node's key as `node` metadata.

@@ -36,6 +36,10 @@ struct EngineStreams {
     var connectWaiters: [Ed25519.PublicKey: [(ticket: UInt64, promise: EventLoopPromise<Void>)]] = [:]
     /// Where incoming streams go; `nil`: they are refused.
     var acceptor: AsyncStream<KeywayStream>.Continuation?
+    /// Stream bytes the transport took from the application's writes, since the start.
+    var bytesWritten = 0
+    /// Stream bytes the transport delivered in order, since the start.
+    var bytesDelivered = 0
 }
 
 /// Streams: connecting by key, accepting, reading and writing with backpressure, and the
@@ -57,9 +61,11 @@ extension NodeEngine {
         } else if !endpoints.isEmpty || core.transport.endpoint(of: key) != nil {
             session = establish(key, at: endpoints, timeout: timeout)
         } else {
-            // Resolve through the runtime (it waits for the seeds' first answer), then dial.
-            session = resolve(key, timeout: timeout).assumeIsolated().flatMap { [self] item in
-                guard let record = core.endpointRecord(in: item, of: key) else {
+            // Resolve through the runtime (it waits for the seeds' first answer), looking again
+            // while no record is found within the timeout, then dial.
+            session = resolveRecord(key, deadline: deadline, retryIn: configuration.connectLookupRetryInterval)
+                .assumeIsolated().flatMap { [self] record in
+                guard let record else {
                     return eventLoop.makeFailedFuture(KeywayStreamError.notFound(key: key.zBase32))
                 }
                 let now = clock.now()
@@ -72,6 +78,25 @@ extension NodeEngine {
             streams.streams[id] = StreamState()
             drain(flush: true)
             return KeywayStream(id: id, engine: bound)
+        }.nonisolated()
+    }
+
+    /// The newest valid endpoint record of `key`, looked up again while none is found: after
+    /// `delay`, doubled each time up to ``KeywayNodeConfiguration/connectLookupRetryLimit``,
+    /// until `deadline`. A peer that publishes a moment after the connect started (a listener
+    /// and its client started together) is found instead of failing the connect at once; `nil`
+    /// once the deadline leaves no room for another look.
+    private func resolveRecord(_ key: Ed25519.PublicKey, deadline: Instant, retryIn delay: Duration) -> EventLoopFuture<EndpointRecord?> {
+        let remaining = deadline > clock.now() ? deadline - clock.now() : .zero
+        return resolve(key, timeout: remaining).assumeIsolated().flatMap { [self] item -> EventLoopFuture<EndpointRecord?> in
+            if let record = core.endpointRecord(in: item, of: key) {
+                return eventLoop.makeSucceededFuture(record)
+            }
+            guard running, delay > .zero, clock.now() + delay < deadline else { return eventLoop.makeSucceededFuture(nil) }
+            logger.debug("no endpoint record yet; looking again", metadata: ["peer": "\(key.zBase32.prefix(8))", "in": "\(delay)"])
+            let next = min(delay * 2, max(delay, configuration.connectLookupRetryLimit))
+            return eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {}.futureResult
+                .assumeIsolated().flatMap { [self] in resolveRecord(key, deadline: deadline, retryIn: next) }.nonisolated()
         }.nonisolated()
     }
 
@@ -188,6 +213,7 @@ extension NodeEngine {
         if state.finishedLocally { return eventLoop.makeFailedFuture(KeywayStreamError.finished) }
         guard state.writer == nil else { return eventLoop.makeFailedFuture(KeywayStreamError.busy) }
         let taken = core.write(bytes, to: id, now: clock.now())
+        streams.bytesWritten += taken
         drain(flush: true)
         if taken == bytes.count { return eventLoop.makeSucceededVoidFuture() }
         if let reset = streams.streams[id]?.reset { return eventLoop.makeFailedFuture(reset) }
@@ -200,6 +226,7 @@ extension NodeEngine {
     private func resumeWrite(_ id: StreamID) {
         guard let writer = streams.streams[id]?.writer else { return }
         let taken = core.write(writer.bytes[writer.taken...], to: id, now: clock.now())
+        streams.bytesWritten += taken
         if writer.taken + taken == writer.bytes.count {
             streams.streams[id]?.writer = nil
             writer.promise.succeed(())
@@ -269,7 +296,13 @@ extension NodeEngine {
     /// Handles one event of the core, whichever half it came from.
     func handle(_ event: NodeEvent) {
         switch event {
-        case let .dht(event): handle(event)
+        case let .dht(event):
+            switch event {
+            case let .itemResolved(_, _, _, statistics): emit(.lookupFinished(.get, duration: statistics.duration))
+            case let .itemPublished(_, _, _, _, statistics): emit(.lookupFinished(.put, duration: statistics.duration))
+            default: break
+            }
+            handle(event)
         case let .transport(event): handle(event)
         case let .publisher(event): handle(event)
         case .stopLingerEnded: lingerEnded()
@@ -310,6 +343,7 @@ extension NodeEngine {
         case let .incomingStream(id):
             accept(id)
         case let .streamData(id, bytes):
+            streams.bytesDelivered += bytes.count
             deliver(bytes, to: id)
         case let .streamFinished(id):
             guard var state = streams.streams[id] else { return }

@@ -75,6 +75,9 @@ public struct DHTStatistics: Sendable, Equatable {
     public var datagramsSent = 0
     /// Their bytes.
     public var bytesSent = 0
+    /// Well-formed queries received from a usable source, by method, counted before rate
+    /// limiting (so a flood shows here as well as in ``queriesRateLimited``).
+    public var queriesReceived = QueryMethodCounts()
     /// Queries answered (with a response or an error).
     public var queriesAnswered = 0
     /// Queries this node sent.
@@ -103,6 +106,46 @@ public struct DHTStatistics: Sendable, Equatable {
 
     /// All zeros.
     public init() {}
+}
+
+/// Queries counted by KRPC method: the BEP 5 and BEP 44 ones, and every other method together.
+public struct QueryMethodCounts: Sendable, Equatable {
+    /// `ping`.
+    public var ping = 0
+    /// `find_node`.
+    public var findNode = 0
+    /// `get_peers`.
+    public var getPeers = 0
+    /// `announce_peer`.
+    public var announcePeer = 0
+    /// BEP 44 `get`.
+    public var get = 0
+    /// BEP 44 `put`.
+    public var put = 0
+    /// Any other method (answered with error 204).
+    public var unknown = 0
+
+    /// All zeros.
+    public init() {}
+
+    /// Counts one `query`.
+    public mutating func count(_ query: KRPCQuery) {
+        switch query {
+        case .ping: ping += 1
+        case .findNode: findNode += 1
+        case .getPeers: getPeers += 1
+        case .announcePeer: announcePeer += 1
+        case .get: get += 1
+        case .put: put += 1
+        case .unknown: unknown += 1
+        }
+    }
+
+    /// Each count with its method's KRPC name (`unknown` for the others), in a fixed order.
+    public var byMethod: [(method: String, count: Int)] {
+        [("ping", ping), ("find_node", findNode), ("get_peers", getPeers), ("announce_peer", announcePeer),
+         ("get", get), ("put", put), ("unknown", unknown)]
+    }
 }
 
 /// The timers of the DHT core; ``DHTNode/nextTimeout()`` is the earliest that is armed.

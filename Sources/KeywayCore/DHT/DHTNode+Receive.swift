@@ -48,6 +48,7 @@ extension DHTNode {
             statistics.datagramsDropped += 1
             return
         }
+        statistics.queriesReceived.count(query)
         // It arrived, whether or not it is answered: evidence if we never asked for it.
         noteInbound(from: source, evidence: .unsolicitedQuery(from: source), now: now)
         guard rateLimiter.admit(source, now: now) else {

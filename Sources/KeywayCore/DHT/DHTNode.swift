@@ -189,6 +189,10 @@ public struct DHTNode: Sendable {
         startLookup(target: target, purpose: .findNode, now: now)
     }
 
+    /// Responders whose view of this node's endpoint (BEP 42 `ip`) is counted now, one per
+    /// prefix (for `keyway status`).
+    public var observedAddressVoters: Int { observedVotes.voterCount }
+
     /// Number of lookups in progress.
     public var activeLookups: Int { lookups.count }
 

@@ -22,6 +22,16 @@ extension KeywayNodeCore {
     /// The endpoints the node publishes (or would publish) now, most preferred first.
     public var reachableEndpoints: [Endpoint] { publisher.reachable }
 
+    /// Joins the DHT through `seeds` from now on, the attempts (and their backoff) starting
+    /// over, unless the node has joined already or `seeds` is empty: for seeds given by name
+    /// whose addresses were looked up again after every address failed, or found at last.
+    /// A node that started alone counts as joining from then on.
+    public mutating func bootstrap(through seeds: [DHTSeed], now: Instant) {
+        guard !seeds.isEmpty, !dht.isBootstrapped else { return }
+        hasBootstrapSources = true
+        withDHT(now: now) { $0.bootstrap(seeds: seeds, now: now) }
+    }
+
     /// Adds a contact (a routing table restored from disk; see ``DHTNode/addContact(_:now:)``).
     public mutating func addContact(_ contact: NodeContact, now: Instant) {
         withDHT(now: now) { $0.addContact(contact, now: now) }

@@ -37,7 +37,7 @@ public struct KeywayNodeCore: Sendable {
     public private(set) var publisher: EndpointPublisher
     /// Whether the node was started with seeds or contacts to join through (see
     /// ``start(socket:seeds:contacts:now:)``); without, it is alone (a seed).
-    public private(set) var hasBootstrapSources = false
+    public internal(set) var hasBootstrapSources = false
     /// Datagrams that were neither KRPC nor transport packets.
     public private(set) var datagramsUnclaimed = 0
 

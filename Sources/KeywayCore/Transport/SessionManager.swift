@@ -267,6 +267,20 @@ public struct SessionManager: Sendable {
     /// Peers this core holds state for.
     public var peerCount: Int { slots.count }
 
+    /// One line of introspection per peer this core holds state for, in no particular order
+    /// (for `keyway status`).
+    public var sessionSummaries: [SessionSummary] {
+        peers.compactMap { peer in
+            guard let peer else { return nil }
+            return SessionSummary(
+                peer: peer.key, endpoint: peer.endpoint, established: peer.established && peer.current != nil,
+                dialled: peer.dialled,
+                smoothedRTT: peer.connection.rtt.hasSample ? .nanoseconds(peer.connection.rtt.smoothed) : nil,
+                datagramSize: peer.connection.pathMTU.current, lastReceivedAt: peer.lastReceivedAt,
+                lastHandshakeAt: peer.current?.createdAt)
+        }
+    }
+
     /// Whether some peer still owes an acknowledgement of stream bytes or of a stream's end
     /// this node sent (or such bytes wait to be sent). A stopping node lingers while this holds,
     /// so that a stream it finished is known to be finished at the other end.

@@ -202,3 +202,23 @@ public struct TransportStatistics: Sendable, Equatable {
     /// All zeros.
     public init() {}
 }
+
+/// What ``SessionManager/sessionSummaries`` tells of one peer.
+public struct SessionSummary: Sendable, Equatable {
+    /// The peer's key.
+    public var peer: Ed25519.PublicKey
+    /// Where the session sends now.
+    public var endpoint: Endpoint?
+    /// Whether keys are confirmed in both directions.
+    public var established: Bool
+    /// Whether this node dialled the peer (else the peer dialled this node).
+    public var dialled: Bool
+    /// The smoothed round-trip time, once measured.
+    public var smoothedRTT: Duration?
+    /// The datagram size the session uses (path MTU discovery).
+    public var datagramSize: Int
+    /// When the last authenticated packet arrived.
+    public var lastReceivedAt: Instant?
+    /// When the current keys were derived (the last completed handshake).
+    public var lastHandshakeAt: Instant?
+}

@@ -85,8 +85,8 @@ struct ListenExposureTests {
                 ["listen", "--state-dir", "l", "--listen", "127.0.0.1:0", "--forward", "127.0.0.1:\(service.port)",
                  "--allow-file", "allowed"],
                 name: "listener")
-            let key = try await listener.value(after: "key: ")
-            let address = try await listener.value(after: "listening: ")
+            let key = try await listener.value(after: "key: ", inStandardError: true)
+            let address = try await listener.value(after: "listening: ", inStandardError: true)
 
             let stranger = try children.start(
                 ["connect", "\(key)@\(address)", "--state-dir", "stranger", "--listen", "127.0.0.1:0", "--timeout", "2"],
@@ -101,7 +101,7 @@ struct ListenExposureTests {
             #expect(try await allowed.exit() == 0, "\(allowed.stderr)")
             #expect(allowed.stdout == String(decoding: TCPProbeService.reply, as: UTF8.self))
             #expect(service.requests == [request])
-            #expect(!listener.stdoutLines.contains { $0.hasPrefix("accepted: ") && !$0.hasSuffix(friend) }, "\(listener.stdout)")
+            #expect(!listener.stderrLines.contains { $0.hasPrefix("accepted: ") && !$0.hasSuffix(friend) }, "\(listener.stderr)")
             // SIGTERM is how a service is told to stop: a clean exit, as for `run`.
             listener.signal()
             #expect(try await listener.exit() == 0, "\(listener.stderr)")

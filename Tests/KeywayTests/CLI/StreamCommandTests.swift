@@ -173,7 +173,7 @@ struct StreamCommandTests {
             let key = Ed25519.KeyPair.generate().publicKey.zBase32
             let cases: [[String]] = [
                 ["connect", "not-a-key"],
-                ["connect", "\(key)@nowhere:1"],
+                ["connect", "\(key)@nowhere.invalid:1"],
                 ["connect", key, "--timeout", "-1"],
                 ["connect", key, "--mesh-secret-file", directory + "/missing"],
                 ["listen", "--allow-any", "--forward", "127.0.0.1:0"],
