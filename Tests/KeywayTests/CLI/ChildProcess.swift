@@ -187,9 +187,12 @@ final class ChildProcesses: Sendable {
         return child
     }
 
-    /// Runs `keyway arguments` to its end: exit status, stdout, stderr.
-    func run(_ arguments: [String], name: String, environment: [String: String] = [:], timeout: Duration = .seconds(30)) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let child = try start(arguments, name: name, environment: environment)
+    /// Runs `keyway arguments` (or `executable`) to its end: exit status, stdout, stderr.
+    func run(
+        _ arguments: [String], name: String, environment: [String: String] = [:], executable: String? = nil,
+        timeout: Duration = .seconds(30)
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let child = try start(arguments, name: name, environment: environment, executable: executable)
         let status = try await child.exit(timeout: timeout)
         return (status, child.stdout, child.stderr)
     }

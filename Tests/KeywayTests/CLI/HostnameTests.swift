@@ -95,8 +95,10 @@ struct HostnameTests {
         }
     }
 
-    /// `.invalid` never resolves (RFC 6761).
-    @Test func anUnresolvableNameIsOneLineAndStatusTwo() async throws {
+    /// `.invalid` never resolves (RFC 6761). The children run offline (``OfflineNamespace``): the
+    /// lookup must not send a query to the machine's resolver.
+    @Test(.enabled(if: OfflineNamespace.unavailableReason == nil, "skipped: \(OfflineNamespace.unavailableReason ?? "")"))
+    func anUnresolvableNameIsOneLineAndStatusTwo() async throws {
         try await RuntimeTestSupport.withTemporaryDirectory { directory in
             let children = ChildProcesses(directory: directory)
             defer { children.killAll() }
@@ -112,7 +114,8 @@ struct HostnameTests {
             ]
             for (index, arguments) in cases.enumerated() {
                 let stateDirectory = arguments[0] == "resolve" ? [] : ["--state-dir", "s"]
-                let result = try await children.run(arguments + stateDirectory, name: "unresolvable\(index)")
+                let offline = try OfflineNamespace.command(arguments + stateDirectory)
+                let result = try await children.run(offline.arguments, name: "unresolvable\(index)", executable: offline.executable)
                 #expect(result.status == 2, "\(arguments): \(result.stderr)")
                 #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
                 #expect(result.stderr.hasPrefix("keyway: "), "\(arguments): \(result.stderr)")
@@ -124,11 +127,13 @@ struct HostnameTests {
 
     /// `run` is a service: a seed name that does not resolve yet must not stop it. It starts,
     /// says so, and tries again after 1 s, then 2 s, ...
-    @Test func runRetriesASeedNameThatDoesNotResolveWithBackoff() async throws {
+    @Test(.enabled(if: OfflineNamespace.unavailableReason == nil, "skipped: \(OfflineNamespace.unavailableReason ?? "")"))
+    func runRetriesASeedNameThatDoesNotResolveWithBackoff() async throws {
         try await RuntimeTestSupport.withTemporaryDirectory { directory in
             let children = ChildProcesses(directory: directory)
             defer { children.killAll() }
-            let node = try children.start(["run", "--state-dir", "n", "--seed", "nosuch.invalid:6881", "--listen", "127.0.0.1:0"], name: "node")
+            let offline = try OfflineNamespace.command(["run", "--state-dir", "n", "--seed", "nosuch.invalid:6881", "--listen", "127.0.0.1:0"])
+            let node = try children.start(offline.arguments, name: "node", executable: offline.executable)
             _ = try await node.value(after: "listening: ")
             for wait in ["1.0 seconds", "2.0 seconds"] {
                 try await StumblingBlockTests.waitFor(node, toSay: "cannot resolve \"nosuch.invalid\": ", timeout: .seconds(20))

@@ -6,8 +6,8 @@ import Testing
 import Glibc
 #endif
 
-/// Two network namespaces the test creates, joined by a veth pair on 10.250.N.0/24 that never
-/// leaves the machine, and deleted at the end whatever happens.
+/// Two network namespaces the test creates, joined by a veth pair on 198.18.N.0/24 (the
+/// benchmark range, RFC 2544) that never leaves the machine, and deleted at the end whatever happens.
 struct NetworkNamespaces {
     struct Failure: Error, CustomStringConvertible { let description: String }
 
@@ -54,10 +54,10 @@ struct NetworkNamespaces {
     let b: String
     let linkA: String
     let linkB: String
-    /// The third byte of the test's 10.250.N.0/24.
+    /// The third byte of the test's 198.18.N.0/24.
     let subnet: Int
 
-    /// Creates the namespaces and the link, with 10.250.N.1 in `a` and 10.250.N.2 in `b`.
+    /// Creates the namespaces and the link, with 198.18.N.1 in `a` and 198.18.N.2 in `b`.
     init() throws {
         let tag = String(UInt32.random(in: 0..<UInt32.max), radix: 16)
         a = "kwt-a-\(tag)"
@@ -86,8 +86,8 @@ struct NetworkNamespaces {
         }
     }
 
-    /// 10.250.N.`host`.
-    func address(_ host: Int) -> String { "10.250.\(subnet).\(host)" }
+    /// 198.18.N.`host`.
+    func address(_ host: Int) -> String { "198.18.\(subnet).\(host)" }
 
     /// Deletes both namespaces (and so the veth pair).
     func remove() {
