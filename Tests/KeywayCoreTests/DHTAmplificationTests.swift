@@ -60,6 +60,31 @@ import KeywayCrypto
         #expect(victim.statistics.answersCutForAmplification == cutBefore + 1)
     }
 
+    /// A keyway resolver pads its `get` (``DHTConfiguration/getQueryPaddedSize``), so even a
+    /// responder that has not verified it answers with the whole 1,000-byte item, and still
+    /// within the limit. Without the padding the resolver would learn only that the item exists.
+    @Test func aPaddedGetFromAnUnverifiedResolverGetsTheWholeItem() throws {
+        var (victim, item) = try makeVictim(valueLength: 1000)
+        var resolver = DHTNode(keyPair: try Ed25519.KeyPair(seed: [UInt8](repeating: 9, count: 32)), seed: 8, now: .zero)
+        resolver.addContact(NodeContact(id: victim.id, endpoint: publisher), now: .zero)
+        _ = resolver.getItem(publicKey: owner.publicKey, salt: [], now: .zero)
+        var query: [UInt8]?
+        while query == nil, let datagram = resolver.pollTransmit() {
+            if datagram.endpoint == publisher, case .query(.get)? = try? KRPCMessage.decode(datagram.payload).body { query = datagram.payload }
+        }
+        let sent = try #require(query)
+        #expect(sent.count >= DHTConfiguration().getQueryPaddedSize)
+        victim.handleDatagram(sent, from: spoofed, now: .zero)
+        var answer: [UInt8]?
+        while let datagram = victim.pollTransmit() {
+            if datagram.endpoint == spoofed { answer = datagram.payload }
+        }
+        let received = try #require(answer)
+        guard case let .response(response) = try KRPCMessage.decode(received).body else { Issue.record("not a response"); return }
+        #expect(response.encodedValue == item.encodedValue)
+        #expect(Double(received.count) <= Double(sent.count) * DHTConfiguration().maximumAmplification)
+    }
+
     /// find_node and get_peers from an unverified source stay within the limit too.
     @Test func unverifiedFindNodeAndGetPeersStayWithinTheLimit() throws {
         var (victim, _) = try makeVictim(valueLength: 100)

@@ -218,6 +218,14 @@ public struct DHTConfiguration: Sendable {
     /// Addresses remembered as verified because they presented a valid write token (an `put`
     /// or `announce_peer`), the least recent dropped first.
     public var verifiedAddressLimit = 4096
+    /// Bytes a `get` query this node sends is padded to (a `pad` key that every reader
+    /// ignores), so that a responder that has not verified this node's address can still answer
+    /// with a whole item: answers to unverified sources are at most ``maximumAmplification``
+    /// times the query, and a 1,000-byte BEP 44 value with its key, signature, sequence number,
+    /// token and framing is about 1,230 bytes; 420 bytes × 3 leave room for it. Without it a
+    /// resolver whose only contacts do not know it yet (a fresh node, a seed that holds the
+    /// record) is told that the item exists but never gets it. 0: no padding.
+    public var getQueryPaddedSize = 420
 
     // MARK: Address discovery (BEP 42 `ip`)
 

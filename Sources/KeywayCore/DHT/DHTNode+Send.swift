@@ -19,10 +19,17 @@ extension DHTNode {
         pending[transactionID] = PendingQuery(destination: endpoint, expectedID: expectedID, purpose: purpose, deadline: deadline, serial: nextSerial, sentAt: now)
         deadlines.insert(Deadline(at: deadline, serial: nextSerial, transactionID: transactionID))
         if case .lookup = purpose { armStallWait(transactionID, serial: nextSerial, sentAt: now) }
-        let message = KRPCMessage(
+        var message = KRPCMessage(
             transactionID: [UInt8(transactionID >> 8), UInt8(transactionID & 0xff)],
             body: .query(query), clientVersion: configuration.clientVersion, readOnly: configuration.readOnly)
-        outgoing.append(Datagram(endpoint: endpoint, payload: message.encoded()))
+        var payload = message.encoded()
+        if case .get = query, payload.count < configuration.getQueryPaddedSize {
+            // `3:pad` and the string's length prefix come on top of the zeros.
+            let deficit = configuration.getQueryPaddedSize - payload.count
+            message.padding = max(1, deficit - 5 - String(deficit).utf8.count - 1)
+            payload = message.encoded()
+        }
+        outgoing.append(Datagram(endpoint: endpoint, payload: payload))
         recentDestinations.record(endpoint, now: now)
         statistics.queriesSent += 1
         return true

@@ -17,7 +17,7 @@ extension KRPCMessage {
     /// integers of up to 20 digits) plus every variable-length field. Were it ever short, the
     /// writer would run again with more room.
     private var encodedLengthEstimate: Int {
-        var length = 96 + transactionID.count + (clientVersion?.count ?? 0)
+        var length = 96 + transactionID.count + (clientVersion?.count ?? 0) + (padding > 0 ? 32 + padding : 0)
         switch body {
         case let .query(query):
             length += 192
@@ -43,7 +43,7 @@ extension KRPCMessage {
 }
 
 extension BencodeWriter {
-    /// Writes the whole message, keys in ascending order: a, e, ip, q, r, ro, t, v, y.
+    /// Writes the whole message, keys in ascending order: a, e, ip, pad, q, r, ro, t, v, y.
     fileprivate mutating func message(_ message: KRPCMessage) {
         beginDictionary()
         if case let .query(query) = message.body {
@@ -60,6 +60,10 @@ extension BencodeWriter {
         if let observedEndpoint = message.observedEndpoint {
             key("ip")
             compactEndpoint(observedEndpoint)
+        }
+        if message.padding > 0 {
+            key("pad")
+            string([UInt8](repeating: 0, count: message.padding))
         }
         if case let .query(query) = message.body {
             key("q")

@@ -15,6 +15,12 @@ public struct KRPCMessage: Equatable, Sendable {
     public var observedEndpoint: Endpoint?
     /// `ro` (BEP 43): the querier is read-only and must not be added to routing tables.
     public var readOnly: Bool
+    /// `pad` (keyway): this many zero bytes, which every reader ignores. A querier pads a `get`
+    /// so that a responder that has not verified the querier's address may still answer with
+    /// the whole item: answers to unverified sources are at most
+    /// ``DHTConfiguration/maximumAmplification`` times the query (QUIC pads its first packets for
+    /// the same reason). Decoding does not keep it (it is 0 in a decoded message).
+    public var padding: Int
 
     /// What a message carries.
     public enum Body: Equatable, Sendable {
@@ -27,12 +33,16 @@ public struct KRPCMessage: Equatable, Sendable {
     }
 
     /// A message from its parts.
-    public init(transactionID: [UInt8], body: Body, clientVersion: [UInt8]? = nil, observedEndpoint: Endpoint? = nil, readOnly: Bool = false) {
+    public init(
+        transactionID: [UInt8], body: Body, clientVersion: [UInt8]? = nil, observedEndpoint: Endpoint? = nil, readOnly: Bool = false,
+        padding: Int = 0
+    ) {
         self.transactionID = transactionID
         self.body = body
         self.clientVersion = clientVersion
         self.observedEndpoint = observedEndpoint
         self.readOnly = readOnly
+        self.padding = max(0, padding)
     }
 }
 
