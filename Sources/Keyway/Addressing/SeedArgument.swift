@@ -9,23 +9,9 @@ public enum SeedArgument {
 
     /// Parses one seed; throws an error whose description is one line.
     public static func parse(_ text: String) throws(SeedArgumentError) -> DHTSeed {
-        guard let at = text.lastIndex(of: "@") else {
-            do {
-                return DHTSeed(endpoint: try EndpointArgument.parse(text, for: .contact))
-            } catch {
-                throw .endpoint(error)
-            }
-        }
-        let keyText = text[..<at], endpointText = String(text[text.index(after: at)...])
-        let key: Ed25519.PublicKey
+        let (expectedID, rest) = try splitKey(text)
         do {
-            key = try Ed25519.PublicKey(parsing: keyText)
-        } catch {
-            throw .key(seed: text, error)
-        }
-        do {
-            let endpoint = try EndpointArgument.parse(endpointText, for: .contact)
-            return DHTSeed(endpoint: endpoint, expectedID: NodeID(publicKey: key))
+            return DHTSeed(endpoint: try EndpointArgument.parse(rest, for: .contact), expectedID: expectedID)
         } catch {
             throw .endpoint(error)
         }
@@ -34,24 +20,22 @@ public enum SeedArgument {
     /// Parses one seed whose `HOST` may also be a DNS name (``HostPort``), to be resolved
     /// with ``HostResolver`` (``SeedHost/resolve()``).
     public static func parseHost(_ text: String) throws(SeedArgumentError) -> SeedHost {
-        guard let at = text.lastIndex(of: "@") else {
-            do {
-                return SeedHost(host: try HostPort.parse(text, for: .contact), expectedID: nil)
-            } catch {
-                throw .endpoint(error)
-            }
-        }
-        let keyText = text[..<at], hostText = String(text[text.index(after: at)...])
-        let key: Ed25519.PublicKey
+        let (expectedID, rest) = try splitKey(text)
         do {
-            key = try Ed25519.PublicKey(parsing: keyText)
-        } catch {
-            throw .key(seed: text, error)
-        }
-        do {
-            return SeedHost(host: try HostPort.parse(hostText, for: .contact), expectedID: NodeID(publicKey: key))
+            return SeedHost(host: try HostPort.parse(rest, for: .contact), expectedID: expectedID)
         } catch {
             throw .endpoint(error)
+        }
+    }
+
+    /// `KEY@HOST:PORT` split at its last `@`: the node ID the key names (`nil` without one) and
+    /// the text after it (all of `text` without one).
+    private static func splitKey(_ text: String) throws(SeedArgumentError) -> (expectedID: NodeID?, rest: String) {
+        guard let at = text.lastIndex(of: "@") else { return (nil, text) }
+        do {
+            return (NodeID(publicKey: try Ed25519.PublicKey(parsing: text[..<at])), String(text[text.index(after: at)...]))
+        } catch {
+            throw .key(seed: text, error)
         }
     }
 

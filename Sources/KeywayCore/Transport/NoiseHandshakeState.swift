@@ -70,12 +70,9 @@ public struct NoiseHandshakeState: Sendable {
         staticSecretKey: SecureBytes, ephemeralSecretKey: SecureBytes, responderStaticKey: [UInt8],
         prologue: [UInt8] = [], presharedKey: SecureBytes? = nil
     ) throws(NoiseError) -> NoiseHandshakeState {
-        guard responderStaticKey.count == Noise.dhLength else {
-            throw .invalidKeyLength(what: "Noise responder static key", actual: responderStaticKey.count)
-        }
-        return try NoiseHandshakeState(
-            role: .initiator, staticKeyPair: NoiseStaticKeyPair(secretKey: staticSecretKey), ephemeralSecretKey: ephemeralSecretKey,
-            remoteStaticKey: responderStaticKey, prologue: prologue, presharedKey: presharedKey)
+        try initiator(
+            staticKeyPair: NoiseStaticKeyPair(secretKey: staticSecretKey), ephemeralSecretKey: ephemeralSecretKey,
+            responderStaticKey: responderStaticKey, prologue: prologue, presharedKey: presharedKey)
     }
 
     /// As ``initiator(staticSecretKey:ephemeralSecretKey:responderStaticKey:prologue:presharedKey:)``,
@@ -100,9 +97,9 @@ public struct NoiseHandshakeState: Sendable {
         staticSecretKey: SecureBytes, ephemeralSecretKey: SecureBytes,
         prologue: [UInt8] = [], presharedKey: SecureBytes? = nil
     ) throws(NoiseError) -> NoiseHandshakeState {
-        try NoiseHandshakeState(
-            role: .responder, staticKeyPair: NoiseStaticKeyPair(secretKey: staticSecretKey), ephemeralSecretKey: ephemeralSecretKey,
-            remoteStaticKey: nil, prologue: prologue, presharedKey: presharedKey)
+        try responder(
+            staticKeyPair: NoiseStaticKeyPair(secretKey: staticSecretKey), ephemeralSecretKey: ephemeralSecretKey,
+            prologue: prologue, presharedKey: presharedKey)
     }
 
     /// As ``responder(staticSecretKey:ephemeralSecretKey:prologue:presharedKey:)``, with the
