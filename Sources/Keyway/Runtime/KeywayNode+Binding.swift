@@ -41,6 +41,39 @@ extension KeywayNode {
         let clock = RuntimeClock()
         let seed = SecureRandom.uint64()
         let enginePromise = eventLoop.makePromise(of: NIOLoopBound<NodeEngine>.self)
+        let bootstrap = datagramBootstrap(configuration, eventLoop: eventLoop, family: family) { channel in
+            let engine = NodeEngine(configuration: configuration, clock: clock, seed: seed, eventLoop: channel.eventLoop)
+            try channel.pipeline.syncOperations.addHandler(engine)
+            enginePromise.succeed(NIOLoopBound(engine, eventLoop: channel.eventLoop))
+        }
+        let address: SocketAddress
+        do {
+            address = try SocketAddress.binding(listen)
+        } catch {
+            enginePromise.fail(error)
+            throw KeywayNodeError.cannotBind(listen, reason: "\(error)")
+        }
+        do {
+            let channel = try await bootstrap.bind(to: address).get()
+            return (channel, try await enginePromise.futureResult.get())
+        } catch let error as IOError {
+            enginePromise.fail(error)
+            if error.errnoCode == EADDRINUSE { throw KeywayNodeError.addressInUse(listen) }
+            if error.errnoCode == EAFNOSUPPORT || error.errnoCode == EADDRNOTAVAIL && listen.address.isUnspecified { throw error }
+            throw KeywayNodeError.cannotBind(listen, reason: String(cString: strerror(error.errnoCode)))
+        } catch {
+            enginePromise.fail(error)
+            throw KeywayNodeError.cannotBind(listen, reason: "\(error)")
+        }
+    }
+
+    /// The UDP socket's bootstrap on `eventLoop` for `family`, every option set, with
+    /// `initialize` adding the handler: one place for the options, shared by the first bind and
+    /// by ``NodeEngine/reopenSocket(attempt:)``.
+    static func datagramBootstrap(
+        _ configuration: KeywayNodeConfiguration, eventLoop: any EventLoop, family: SocketFamily,
+        initialize: @escaping @Sendable (any Channel) throws -> Void
+    ) -> DatagramBootstrap {
         let vectorCount = max(1, configuration.datagramsPerRead)
         var bootstrap = DatagramBootstrap(group: eventLoop)
             .channelOption(.maxMessagesPerRead, value: UInt(max(1, configuration.readsPerWakeUp)))
@@ -48,11 +81,7 @@ extension KeywayNode {
             // the first transport packet arrives (NodeEngine.growReadSlotsForTransport).
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: configuration.maximumDatagramSize * vectorCount))
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let engine = NodeEngine(configuration: configuration, clock: clock, seed: seed, eventLoop: channel.eventLoop)
-                    try channel.pipeline.syncOperations.addHandler(engine)
-                    enginePromise.succeed(NIOLoopBound(engine, eventLoop: channel.eventLoop))
-                }
+                channel.eventLoop.makeCompletedFuture { try initialize(channel) }
             }
         #if os(Linux) || os(FreeBSD) || os(Android)
         if vectorCount > 1 {
@@ -83,24 +112,6 @@ extension KeywayNode {
             // IPV6_V6ONLY lives at the IPPROTO_IPV6 level (`.socketOption(...)` would use SOL_SOCKET).
             bootstrap = bootstrap.channelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 0)
         }
-        let address: SocketAddress
-        do {
-            address = try SocketAddress.binding(listen)
-        } catch {
-            enginePromise.fail(error)
-            throw KeywayNodeError.cannotBind(listen, reason: "\(error)")
-        }
-        do {
-            let channel = try await bootstrap.bind(to: address).get()
-            return (channel, try await enginePromise.futureResult.get())
-        } catch let error as IOError {
-            enginePromise.fail(error)
-            if error.errnoCode == EADDRINUSE { throw KeywayNodeError.addressInUse(listen) }
-            if error.errnoCode == EAFNOSUPPORT || error.errnoCode == EADDRNOTAVAIL && listen.address.isUnspecified { throw error }
-            throw KeywayNodeError.cannotBind(listen, reason: String(cString: strerror(error.errnoCode)))
-        } catch {
-            enginePromise.fail(error)
-            throw KeywayNodeError.cannotBind(listen, reason: "\(error)")
-        }
+        return bootstrap
     }
 }

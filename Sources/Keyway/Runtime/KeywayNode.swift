@@ -109,6 +109,8 @@ public final class KeywayNode: Sendable {
             return engine.value.shutdown()
         }.get()
         if let contacts { saveContacts(contacts) }
+        // The engine's socket is `channel`, or the one it opened after `channel` closed under it.
+        try? await engine.eventLoop.flatSubmit { engine.value.closeSocket() }.get()
         try? await channel.close()
         configuration.logger.info("stopped", metadata: ["node": "\(publicKey.zBase32.prefix(8))"])
     }

@@ -81,6 +81,15 @@ public struct KeywayNodeConfiguration: Sendable {
     /// The longest ``KeywayNode/stop()`` lingers for ``stopQuietPeriod``; streams still open
     /// then are reset, telling their peers, so neither side waits for the other any longer.
     public var stopLingerLimit: Duration = .seconds(2)
+    /// How long after its socket closed under it the node binds the same endpoint again.
+    /// SwiftNIO closes a datagram channel on a send error it does not count as recoverable, such
+    /// as `ENETUNREACH` while the host has no address (a laptop between networks, a pod whose
+    /// interface is being replaced); the node then opens its socket again and carries on, its
+    /// sessions and table intact. Doubled for each close that follows a reopen within
+    /// ``socketReopenMaximumDelay``, up to it.
+    public var socketReopenDelay: Duration = .milliseconds(250)
+    /// The longest wait between two attempts to open the socket again.
+    public var socketReopenMaximumDelay: Duration = .seconds(8)
     /// How long ``KeywayNode/connect(to:at:timeout:)`` waits before it looks a key up again
     /// when the DHT held no endpoint record of it (the peer may publish a moment later);
     /// doubled after each look, up to ``connectLookupRetryLimit``, within the connect's

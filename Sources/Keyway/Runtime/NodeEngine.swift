@@ -40,7 +40,12 @@ final class NodeEngine: ChannelInboundHandler {
     private var allocator = ByteBufferAllocator()
     /// Whether the socket's read slots were grown for transport datagrams (see
     /// ``growReadSlotsForTransport(_:)``).
-    private var transportReadSlots = false
+    var transportReadSlots = false
+    /// Times the socket was opened again after it closed under the running node, when it last
+    /// was, and how many closes in a row followed a reopen closely (see NodeEngine+Socket.swift).
+    var socketReopens = 0
+    var lastSocketReopenAt: Instant?
+    var socketReopenAttempt = 0
     /// The source of the datagram read last, as the core sees it and as NIO gave it: most
     /// datagrams the core sends are answers to it, and reusing NIO's address saves building one.
     private var lastSource: (endpoint: Endpoint, address: SocketAddress)?

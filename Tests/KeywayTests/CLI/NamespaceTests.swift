@@ -99,8 +99,12 @@ struct NetworkNamespaces {
 /// The listener's real IP address changes mid-transfer, inside namespaces the test creates.
 @Suite(.timeLimit(.minutes(2)))
 struct NamespaceTests {
-    @Test(.enabled(if: NetworkNamespaces.unavailableReason == nil, "skipped: \(NetworkNamespaces.unavailableReason ?? "")"))
-    func tenMegabytesWhileTheListenersAddressChanges() async throws {
+    /// The new address comes before the old one goes (make before break), or the listener is
+    /// left with no address for a moment first (break before make): its sends then fail with
+    /// `ENETUNREACH`, SwiftNIO closes its socket, and the node must open it again and carry on.
+    @Test(.enabled(if: NetworkNamespaces.unavailableReason == nil, "skipped: \(NetworkNamespaces.unavailableReason ?? "")"),
+          arguments: [true, false])
+    func tenMegabytesWhileTheListenersAddressChanges(makeBeforeBreak: Bool) async throws {
         signal(SIGPIPE, SIG_IGN)
         let namespaces = try NetworkNamespaces()
         defer { namespaces.remove() }
@@ -137,10 +141,18 @@ struct NamespaceTests {
             }
             // The listener's address changes; the second half must follow it.
             let movedAt = clock.now
-            // Make before break: while no address is left, sends fail with ENETUNREACH, which
-            // SwiftNIO treats as fatal for the socket (see Docs/RUNTIME.md, limits).
-            try NetworkNamespaces.run(["-n", namespaces.a, "addr", "add", namespaces.address(3) + "/24", "dev", namespaces.linkA])
-            try NetworkNamespaces.run(["-n", namespaces.a, "addr", "del", namespaces.address(1) + "/24", "dev", namespaces.linkA])
+            let add = ["-n", namespaces.a, "addr", "add", namespaces.address(3) + "/24", "dev", namespaces.linkA]
+            let remove = ["-n", namespaces.a, "addr", "del", namespaces.address(1) + "/24", "dev", namespaces.linkA]
+            if makeBeforeBreak {
+                try NetworkNamespaces.run(add)
+                try NetworkNamespaces.run(remove)
+            } else {
+                // No address for 1.5 s: the listener notices (its interface scan runs every
+                // 0.2 s) and tells its peers, whose sends fail with ENETUNREACH.
+                try NetworkNamespaces.run(remove)
+                try await Task.sleep(for: .milliseconds(1500))
+                try NetworkNamespaces.run(add)
+            }
             // Written while the exit is awaited: a connector that hangs is killed at the
             // deadline, which ends a blocked write (EPIPE; SIGPIPE is ignored).
             let rest = Task {
@@ -154,6 +166,9 @@ struct NamespaceTests {
             #expect(try StreamCommandTests.digest(ofFile: listener.stdoutPath) == BLAKE2b.hash(sent, outputLength: 32))
             let republished = listener.stderrLines.filter { $0.hasPrefix("published: ") && $0.hasSuffix(" \(namespaces.address(3)):\(port)") }
             #expect(republished.count == 1, "\(listener.stderr)")
+            if !makeBeforeBreak {
+                #expect(listener.stderrLines.contains { $0.contains("the socket is open again") }, "\(listener.stderr)")
+            }
             print("address change mid-transfer: second half delivered \(elapsed) after the move")
         }
     }
