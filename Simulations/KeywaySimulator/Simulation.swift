@@ -241,7 +241,7 @@ public struct Simulation {
             let key = ResolveKey(node: Int32(index), incarnation: nodes[index].incarnation, operation: operation.rawValue)
             guard let pending = pendingResolves.removeValue(forKey: key) else { return }
             resolved(pending, by: index, item: item, statistics: statistics)
-        case .seedsUnreachable, .seedKeyMismatch, .externalEndpointChanged, .externalEndpointConfirmed:
+        case .seedsUnreachable, .seedKeyMismatch, .externalEndpointChanged, .externalEndpointConfirmed, .natClassChanged:
             break
         }
     }

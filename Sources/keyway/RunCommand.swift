@@ -13,7 +13,9 @@ import KeywayCore
 /// Standard output carries a few lines meant for scripts and tests, each printed at once:
 /// `key: <z-base-32>` and `listening: <HOST:PORT>` at start (and `metrics: <HOST:PORT>` with
 /// `--metrics`), then `published: <seq> <endpoints>`
-/// when a new record has been put (endpoints comma-separated), and `bootstrapped: <contacts>` when it has joined.
+/// when a new record has been put (endpoints comma-separated), `bootstrapped: <contacts>` when it
+/// has joined, and `nat: <open|eim|edm|unknown> <endpoint or ->` once the NAT is classified and
+/// whenever that changes.
 /// Logs go to standard error.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +27,10 @@ struct RunCommand: AsyncParsableCommand {
             to run too, and logged: unset it for a node that must stand alone); \
             KEY@HOST:PORT checks the seed's key. The node publishes its endpoints (bound \
             addresses, the address peers see once it is shown reachable there, --announce) and \
-            republishes when they change.
+            republishes when they change. Once peers' reports tell, it prints \
+            "nat: <class> <endpoint>" on standard output, and again whenever that changes: \
+            open (no NAT, unsolicited packets arrive), eim (one mapping for every peer), edm \
+            (a mapping per peer: symmetric NAT) or unknown.
             """)
 
     @OptionGroup var identity: IdentityOptions

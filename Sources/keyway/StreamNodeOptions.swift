@@ -168,14 +168,20 @@ struct StatusLines: Sendable {
         if toStandardError { Console.err(line) } else { Console.out(line) }
     }
 
-    /// Prints the `published:` and `bootstrapped:` lines of `events` as they happen, until the
-    /// node stops. A record published before `events` was subscribed still comes first: a new
+    /// Prints the `published:`, `bootstrapped:` and `nat:` lines of `events` as they happen,
+    /// until the node stops (`nat: <class> <endpoint>`, `-` without one, once the class is known
+    /// and whenever it changes). A record published before `events` was subscribed still comes first: a new
     /// event stream replays the node's latest `published` and `bootstrapped` events.
     func follow(_ events: AsyncStream<KeywayEvent>) -> Task<Void, Never> {
         Task {
             var lastPublished: Int64?
+            var natKnown = false
             for await event in events {
                 switch event {
+                case let .natClassChanged(kind, endpoint):
+                    guard kind != .unknown || natKnown else { continue }
+                    natKnown = true
+                    print("nat: \(kind.rawValue) \(endpoint.map(\.description) ?? "-")")
                 case let .published(record, _):
                     // Once per record: puts of the same record again (republishing) are logged only.
                     guard record.timestampMicroseconds != lastPublished else { continue }

@@ -20,12 +20,21 @@ import KeywayCrypto
     @discardableResult
     func answer(_ victim: inout DHTNode, responders: Set<Endpoint>, observed: Endpoint, now: Instant,
                 identity: (Endpoint) -> NodeID) -> Int {
+        answer(&victim, responders: responders, observedBy: { _ in observed }, now: now, identity: identity)
+    }
+
+    /// As ``answer(_:responders:observed:now:identity:)``, each responder reporting the victim
+    /// where `observedBy` says it sees it.
+    @discardableResult
+    func answer(_ victim: inout DHTNode, responders: Set<Endpoint>, observedBy: (Endpoint) -> Endpoint, now: Instant,
+                identity: (Endpoint) -> NodeID) -> Int {
         var replies: [(Endpoint, [UInt8])] = []
         while let datagram = victim.pollTransmit() {
             guard responders.contains(datagram.endpoint), let message = try? KRPCMessage.decode(datagram.payload),
                   case .query = message.body else { continue }
             let response = KRPCResponse(id: identity(datagram.endpoint), nodes: [])
-            replies.append((datagram.endpoint, KRPCMessage(transactionID: message.transactionID, body: .response(response), observedEndpoint: observed).encoded()))
+            let reply = KRPCMessage(transactionID: message.transactionID, body: .response(response), observedEndpoint: observedBy(datagram.endpoint))
+            replies.append((datagram.endpoint, reply.encoded()))
         }
         for (source, reply) in replies { victim.handleDatagram(reply, from: source, now: now) }
         return replies.count

@@ -17,6 +17,9 @@ public enum KeywayEvent: Sendable, Equatable {
     /// There is evidence that peers can reach this node at its external `endpoint` unasked (an
     /// unsolicited query or handshake arrived, or the socket is bound there): it is published.
     case externalEndpointConfirmed(Endpoint)
+    /// What kind of NAT the peers' reports show changed (``NATClass``), with the endpoint peers
+    /// reach this node at for `open` and `eim`.
+    case natClassChanged(NATClass, endpoint: Endpoint?)
     /// This node's record was put on `storedOn` nodes (this one included when it is among the
     /// closest to its own key).
     case published(EndpointRecord, storedOn: Int)

@@ -168,6 +168,9 @@ extension NodeEngine {
         case let .externalEndpointConfirmed(endpoint, evidence):
             logger.info("external endpoint reachable", metadata: ["endpoint": "\(endpoint)", "evidence": "\(evidence)"])
             emit(.externalEndpointConfirmed(endpoint))
+        case let .natClassChanged(kind, endpoint):
+            logger.info("NAT classified", metadata: ["class": "\(kind.rawValue)", "endpoint": "\(endpoint.map(\.description) ?? "-")"])
+            emit(.natClassChanged(kind, endpoint: endpoint))
         }
     }
 

@@ -226,6 +226,11 @@ public struct DHTConfiguration: Sendable {
     /// resolver whose only contacts do not know it yet (a fresh node, a seed that holds the
     /// record) is told that the item exists but never gets it. 0: no padding.
     public var getQueryPaddedSize = 420
+    /// Source networks (voters of ``ObservedAddressVotes``) that must have reported an address
+    /// before the NAT is classified (``NATClass``): `eim` needs one endpoint agreed by the
+    /// quorum and by at least half of them, `edm` at least this many distinct ports and no
+    /// quorum. 3, as many as the quorum.
+    public var natClassificationMinimumVoters = 3
 
     // MARK: Address discovery (BEP 42 `ip`)
 

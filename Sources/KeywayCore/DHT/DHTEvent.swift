@@ -20,6 +20,9 @@ public enum DHTEvent: Sendable, Equatable {
     /// ``DHTNode/confirmedExternalEndpoint`` and belongs in the published record. It holds until
     /// the believed endpoint changes (``externalEndpointChanged(_:)``), which starts over.
     case externalEndpointConfirmed(Endpoint, evidence: ReachabilityEvidence)
+    /// The NAT classification changed (``NATClass``, see ``DHTNode/natClass``), with the
+    /// endpoint peers reach this node at when the class has one (`open`, `eim`).
+    case natClassChanged(NATClass, endpoint: Endpoint?)
 }
 
 /// Why this node believes peers can reach it at its observed external endpoint.

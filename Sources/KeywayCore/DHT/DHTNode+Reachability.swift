@@ -26,7 +26,11 @@ extension DHTNode {
     /// A believed external endpoint among them is confirmed at once (no NAT is in between).
     /// Unspecified addresses and port 0 are ignored. Call it again when they change.
     public mutating func setLocalEndpoints(_ endpoints: [Endpoint]) {
-        localEndpoints = Set(endpoints.filter { !$0.address.isUnspecified && $0.port != 0 })
+        let own = Set(endpoints.filter { !$0.address.isUnspecified && $0.port != 0 })
+        // New endpoints are a new network, whose filtering is not known yet.
+        if own != localEndpoints { unsolicitedInboundSeen = false }
+        localEndpoints = own
+        defer { classifyNAT() }
         if let believed = externalEndpoint, confirmedExternalEndpoint != believed, localEndpoints.contains(believed) {
             confirmExternalEndpoint(believed, evidence: .localEndpoint)
         }
@@ -46,12 +50,37 @@ extension DHTNode {
     /// A packet that asks for something (a query, an initiation) arrived from `source`:
     /// confirms the believed endpoint when nothing of ours let it in.
     mutating func noteInbound(from source: Endpoint, evidence: ReachabilityEvidence, now: Instant) {
+        noteUnsolicitedForNAT(from: source, now: now)
         guard let believed = externalEndpoint, confirmedExternalEndpoint != believed,
               !source.address.isUnspecified, source.port != 0,
               source.address.isIPv4 == believed.address.isIPv4,
               believed.address.isLocalNetwork || !source.address.isLocalNetwork,
               !recentDestinations.contains(source, now: now) else { return }
         confirmExternalEndpoint(believed, evidence: evidence)
+    }
+
+    /// Notes that a packet asking for something arrived from `source` unsolicited (nothing of
+    /// ours went there within the evidence window), for ``natClass``.
+    mutating func noteUnsolicitedForNAT(from source: Endpoint, now: Instant) {
+        // A source on a local network proves nothing about the internet unless the node has
+        // only local addresses itself (a loopback mesh, a LAN).
+        guard !unsolicitedInboundSeen, !source.address.isUnspecified, source.port != 0,
+              !source.address.isLocalNetwork || localEndpoints.allSatisfy({ $0.address.isLocalNetwork }),
+              !recentDestinations.contains(source, now: now) else { return }
+        unsolicitedInboundSeen = true
+        classifyNAT()
+    }
+
+    /// Recomputes ``natClass`` and reports a change (``DHTEvent/natClassChanged(_:endpoint:)``).
+    mutating func classifyNAT() {
+        let classifier = NATClassifier(
+            reports: observedVotes.reports, believed: externalEndpoint, localEndpoints: localEndpoints,
+            unsolicitedInboundSeen: unsolicitedInboundSeen, configuration: configuration)
+        let (kind, endpoint) = classifier.classification
+        guard kind != natClass || endpoint != natEndpoint else { return }
+        natClass = kind
+        natEndpoint = endpoint
+        events.append(.natClassChanged(kind, endpoint: endpoint))
     }
 
     /// A new external endpoint is believed: its confirmation starts over.

@@ -291,6 +291,7 @@ extension DHTNode {
     /// BEP 42: believe an external endpoint once a quorum of distinct source networks reports
     /// it (``ObservedAddressVotes``).
     private mutating func recordObservedEndpoint(_ endpoint: Endpoint, reportedFrom source: Endpoint) {
+        defer { classifyNAT() }
         guard let believed = observedVotes.record(endpoint, from: source, current: externalEndpoint) else { return }
         externalEndpoint = believed
         events.append(.externalEndpointChanged(believed))

@@ -38,6 +38,12 @@ public struct DHTNode: Sendable {
     public internal(set) var confirmedExternalEndpoint: Endpoint?
     /// The socket's own endpoints, as the caller last gave them (``setLocalEndpoints(_:)``).
     public internal(set) var localEndpoints: Set<Endpoint> = []
+    /// What kind of NAT the peers' reports show (``NATClass``; see ``NATClassifier`` for the rule).
+    public internal(set) var natClass = NATClass.unknown
+    /// The endpoint peers reach this node at, for ``natClass`` `open` and `eim`.
+    public internal(set) var natEndpoint: Endpoint?
+    /// Whether a query or handshake arrived unsolicited since the socket's endpoints last changed.
+    var unsolicitedInboundSeen = false
     /// Whether the bootstrap lookup has completed at least once.
     public internal(set) var isBootstrapped = false
 

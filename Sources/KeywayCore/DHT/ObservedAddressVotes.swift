@@ -31,6 +31,9 @@ struct ObservedAddressVotes: Sendable {
     /// Voters currently remembered.
     var voterCount: Int { votes.count }
 
+    /// The latest report of each voter remembered (for ``NATClassifier``).
+    var reports: [Endpoint] { Array(votes.values) }
+
     /// The voter a report from `source` counts for.
     func voter(for source: Endpoint) -> Voter {
         NetworkKey(

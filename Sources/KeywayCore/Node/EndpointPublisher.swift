@@ -166,7 +166,7 @@ public struct EndpointPublisher: Sendable {
         case .externalEndpointChanged, .externalEndpointConfirmed:
             // Not published until confirmed; a confirmed endpoint before it leaves the record.
             reachableMayHaveChanged(dht: &dht, now: now)
-        case .seedsUnreachable, .seedKeyMismatch, .itemResolved:
+        case .seedsUnreachable, .seedKeyMismatch, .itemResolved, .natClassChanged:
             break
         }
     }
