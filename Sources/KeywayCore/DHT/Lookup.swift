@@ -185,10 +185,10 @@ struct Lookup: Sendable {
 
     /// Whether the lookup has nothing more to do: every one of the ``DHTConfiguration/lookupResultCount``
     /// closest live candidates has answered, except at most ``DHTConfiguration/lookupStragglerAllowance``
-    /// stragglers (in flight past their straggler wait) once those that answered agree (a get
-    /// lookup: each returned the newest item found); or the query limit is spent and nothing it
-    /// waits for is still in flight. Queries in flight to candidates that closer ones have pushed
-    /// out of that set do not hold it.
+    /// stragglers (in flight past their straggler wait) once those that answered agree
+    /// (``respondersAgree``); a get, as soon as its quorum agrees (``quorumAgrees``); or the
+    /// query limit is spent and nothing it waits for is still in flight. Queries in flight to
+    /// candidates that closer ones have pushed out of that set do not hold it.
     var isFinished: Bool {
         var live = 0
         var stragglers = 0
