@@ -92,8 +92,41 @@ public struct DHTConfiguration: Sendable {
     /// dead contact restored from disk delays a fresh node's first lookup by a few round trips,
     /// not by ``queryTimeout``.
     public var initialRoundTripEstimate: Duration = .milliseconds(250)
-    /// Queries a lookup keeps in flight at once (Kademlia's alpha).
+    /// Queries a lookup keeps in flight at once while it still gets closer to the target
+    /// (Kademlia's alpha).
     public var lookupParallelism = 3
+    /// Queries a lookup keeps in flight at once once it has arrived (the closest live candidate,
+    /// or some holder of the item, has answered): every unasked one of the ``lookupResultCount`` closest is asked at once,
+    /// as Kademlia does after a round that brings no closer node, since the lookup cannot end
+    /// before they have all answered. Eight, the result count: a lookup's burst stays that of
+    /// one round of k. ``lookupParallelism`` or less turns it off.
+    public var lookupConvergedParallelism = DHTSpec.k
+    /// Of the ``lookupResultCount`` closest live candidates, how many still in flight past
+    /// their straggler wait (``lookupStragglerRTTMultiplier``) a lookup may end without, once
+    /// those that answered agree (a get: an item was found and none of them returned another
+    /// `seq`). One slow node then no longer sets the time of every lookup near it; a
+    /// disagreement (an older copy, a forged one) makes the lookup wait for all of them, as
+    /// before. Two: a get still hears at least 6 of the 8. Zero waits for all always.
+    public var lookupStragglerAllowance = 2
+    /// A lookup query unanswered after this many smoothed round-trip times is a straggler
+    /// (see ``lookupStragglerAllowance``); never later than the stall wait.
+    public var lookupStragglerRTTMultiplier = 1.5
+    /// The shortest straggler wait, whatever the measured round-trip time.
+    public var lookupStragglerMinimum: Duration = .milliseconds(20)
+    /// A get lookup ends as soon as this many of the ``lookupResultCount`` closest live
+    /// candidates have returned the newest item found while no responder returned another `seq`
+    /// (an older copy, or a newer one that fails verification): records sit on the
+    /// ``replicationFactor`` closest nodes, and when that many of them agree the lookup need not
+    /// hear the rest. Any disagreement makes it run to the full end condition. Six of eight: an
+    /// attacker must hold 6 of a key's 8 nearest nodes to make its older copy the answer; with 4,
+    /// 20 % stale nodes would by estimate win a few resolves per 10,000-node run
+    /// (Docs/SIMULATION.md). Zero turns it off.
+    public var lookupAgreementQuorum = 6
+    /// Once this many contacts one responder named have gone silent (stalled or failed) and none
+    /// has answered, the lookup skips the rest of that responder's contacts unless another
+    /// responder names them too. A liar that names fabricated contacts closer than any real node
+    /// then costs one stall wait, not one per three of its contacts. Zero turns it off.
+    public var lookupDistrustAfterSilentReferrals = 2
     /// Closest responders a lookup must hear from before it ends (normally the bucket size).
     public var lookupResultCount = DHTSpec.k
     /// Candidates a lookup remembers; farther ones are forgotten, bounding its memory.

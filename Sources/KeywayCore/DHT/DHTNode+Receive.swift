@@ -200,7 +200,7 @@ extension DHTNode {
                     lookup.best = item
                     lookup.bestDepth = depth
                 }
-                lookup.add(learnedNodes(response), depth: depth + 1)
+                lookup.add(learnedNodes(response), depth: depth + 1, referrer: response.id)
             }
             lookups[operation] = lookup
             advance(operation, now: now)

@@ -53,18 +53,31 @@ extension DHTNode {
         return max(configuration.lookupStallMinimum, min(timeout, smoothedRTT * configuration.lookupStallRTTMultiplier))
     }
 
-    /// Schedules the stall wait of the lookup query `transactionID` sent at `sentAt`, unless it
-    /// would come no sooner than the query's timeout.
+    /// How long a lookup waits for an answer before the query is a "straggler", which the end
+    /// condition may pass over once the closest responders agree
+    /// (``DHTConfiguration/lookupStragglerAllowance``): ``DHTConfiguration/lookupStragglerRTTMultiplier``
+    /// smoothed RTTs, at least ``DHTConfiguration/lookupStragglerMinimum``, and never later than
+    /// the stall wait.
+    var lookupStragglerWait: Duration {
+        min(lookupStallWait, max(configuration.lookupStragglerMinimum, smoothedRTT * configuration.lookupStragglerRTTMultiplier))
+    }
+
+    /// Schedules the straggler and stall waits of the lookup query `transactionID` sent at
+    /// `sentAt`, each unless it would come no sooner than the next.
     mutating func armStallWait(_ transactionID: UInt16, serial: UInt64, sentAt: Instant) {
         let wait = lookupStallWait
         guard wait < configuration.queryTimeout else { return }
-        deadlines.insert(Deadline(at: sentAt + wait, serial: serial, transactionID: transactionID, isStall: true))
+        deadlines.insert(Deadline(at: sentAt + wait, serial: serial, transactionID: transactionID, kind: .stall))
+        let straggler = lookupStragglerWait
+        if configuration.lookupStragglerAllowance > 0, straggler < wait {
+            deadlines.insert(Deadline(at: sentAt + straggler, serial: serial, transactionID: transactionID, kind: .straggler))
+        }
     }
 
     /// Re-arms the stall waits of every outstanding lookup query from the current round-trip
     /// estimate: called when the first real sample replaces ``DHTConfiguration/initialRoundTripEstimate``.
-    /// A query already past its new wait stalls at the next timer; a second stall entry of the
-    /// same query is harmless (stalling is idempotent).
+    /// A query already past its new wait stalls at the next timer; a second stall or straggler
+    /// entry of the same query is harmless (both are idempotent).
     mutating func rearmStallWaits() {
         for (transactionID, query) in pending {
             guard case .lookup = query.purpose else { continue }

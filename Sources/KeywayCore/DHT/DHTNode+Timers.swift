@@ -18,12 +18,19 @@ extension DHTNode {
             deadlines.removeMin()
             // Answered queries leave stale heap entries behind; the serial tells them apart.
             guard let query = pending[first.transactionID], query.serial == first.serial else { continue }
-            if first.isStall {
+            switch first.kind {
+            case .stall, .straggler:
                 if case let .lookup(operation) = query.purpose {
-                    lookups[operation]?.recordStall(endpoint: query.destination)
+                    if first.kind == .stall {
+                        lookups[operation]?.recordStall(endpoint: query.destination)
+                    } else {
+                        lookups[operation]?.recordStraggling(endpoint: query.destination)
+                    }
                     advance(operation, now: now)
                 }
                 continue
+            case .timeout:
+                break
             }
             removePending(first.transactionID)
             statistics.queryTimeouts += 1

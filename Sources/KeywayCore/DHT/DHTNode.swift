@@ -241,8 +241,17 @@ public struct DHTNode: Sendable {
         var at: Instant
         var serial: UInt64
         var transactionID: UInt16
-        /// A stall wait of a lookup query rather than its timeout.
-        var isStall = false
+        /// What happens when it passes.
+        var kind: Kind = .timeout
+        /// The timeout of a query, or one of a lookup query's earlier waits.
+        enum Kind: Sendable {
+            /// ``DHTConfiguration/queryTimeout``: the query failed.
+            case timeout
+            /// The stall wait (``DHTNode/lookupStallWait``): the lookup stops waiting for it.
+            case stall
+            /// The straggler wait (``DHTNode/lookupStragglerWait``): the lookup may end without it.
+            case straggler
+        }
         static func < (lhs: Deadline, rhs: Deadline) -> Bool { (lhs.at, lhs.serial) < (rhs.at, rhs.serial) }
     }
 
