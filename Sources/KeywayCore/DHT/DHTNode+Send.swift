@@ -33,6 +33,14 @@ extension DHTNode {
     mutating func removePending(_ transactionID: UInt16) -> PendingQuery? {
         guard let query = pending.removeValue(forKey: transactionID) else { return nil }
         if query.purpose.isMaintenance { pendingMaintenance -= 1 }
+        // A dictionary keeps its capacity: one burst of queries (a join's refreshes) would
+        // hold its peak for the node's life. Rehash into a smaller one once it is mostly empty
+        // (amortised O(1): at least three quarters of the entries left since the last rehash).
+        if pending.capacity >= Self.pendingShrinkCapacity && pending.count * 8 <= pending.capacity {
+            var smaller = [UInt16: PendingQuery](minimumCapacity: pending.count * 2)
+            for (key, value) in pending { smaller[key] = value }
+            pending = smaller
+        }
         return query
     }
 

@@ -23,10 +23,14 @@ struct ObservedAddressVotes: Sendable {
     typealias Voter = NetworkKey
 
     private var votes: OrderedDictionary<Voter, Endpoint> = [:]
-    private let configuration: DHTConfiguration
+    private let sharedConfiguration: SharedDHTConfiguration
+    private var configuration: DHTConfiguration { sharedConfiguration.value }
 
     /// No votes yet.
-    init(configuration: DHTConfiguration) { self.configuration = configuration }
+    init(configuration: DHTConfiguration) { self.init(shared: SharedDHTConfiguration(configuration)) }
+
+    /// No votes yet; the limits are read from `shared`.
+    init(shared: SharedDHTConfiguration) { self.sharedConfiguration = shared }
 
     /// Voters currently remembered.
     var voterCount: Int { votes.count }
