@@ -60,6 +60,9 @@ public struct DHTNode: Sendable {
     /// The capacity from which ``pending`` is rehashed smaller once it is mostly empty
     /// (an implementation constant: memory, not protocol).
     static let pendingShrinkCapacity = 64
+    /// The size from which stale entries are dropped from ``deadlines``
+    /// (``compactDeadlinesIfStale()``; an implementation constant: memory, not protocol).
+    static let deadlineCompactionMinimum = 64
     var deadlines = Heap<Deadline>()
     /// Queries outstanding for other purposes than lookups, seeds and puts (maintenance pings,
     /// repair puts, hand-overs), held under ``DHTConfiguration/pendingQueriesReservedForLookups``.
