@@ -262,6 +262,34 @@ import KeywayCrypto
         #expect(!table.contains(Endpoint(address: .v4(0x7f00_0001), port: 1001), now: .zero))
     }
 
+    /// The destinations are remembered by 64-bit fingerprints: every IPv4 prefix and endpoint,
+    /// and each of many IPv6 prefixes and local endpoints, is told apart from every other one,
+    /// and a destination sent to is found again.
+    @Test func recentDestinationsTellDestinationsApart() {
+        var configuration = DHTConfiguration()
+        configuration.recentDestinationLimit = 1 << 16
+        var table = RecentDestinations(configuration: configuration, now: .zero)
+        var destinations: [Endpoint] = []
+        for n in UInt32(0)..<2000 {
+            destinations.append(Endpoint(address: .v4(0xc612_0000 &+ n), port: 1))
+            destinations.append(Endpoint(address: .v6(high: 0x2001_0db8_0000_0000 | UInt64(n), low: 0), port: 1))
+            destinations.append(Endpoint(address: .v4(0x7f00_0001), port: UInt16(1000 + n)))
+            destinations.append(Endpoint(address: .v6(high: 0, low: 1), port: UInt16(1000 + n)))
+        }
+        let fingerprints = Set(destinations.map { RecentDestinations.fingerprint(of: table.destination(for: $0)) })
+        #expect(fingerprints.count == destinations.count)
+        for endpoint in destinations where endpoint.port != 1 || endpoint.address.isIPv4 {
+            table.record(endpoint, now: .zero)
+        }
+        for endpoint in destinations {
+            let sent = endpoint.port != 1 || endpoint.address.isIPv4
+            #expect(table.contains(endpoint, now: .zero) == sent)
+        }
+        // An IPv4 address and an IPv6 one never share a fingerprint, whatever their bits.
+        #expect(RecentDestinations.fingerprint(of: .prefix(AddressPrefix(.v4(5), ipv4Bits: 32, ipv6Bits: 64)))
+            != RecentDestinations.fingerprint(of: .prefix(AddressPrefix(.v6(high: 0, low: 5), ipv4Bits: 32, ipv6Bits: 128))))
+    }
+
     /// Through the whole core: a transport handshake initiation from a peer never contacted
     /// confirms the endpoint; one from a peer this node had just queried does not.
     @Test func anUnsolicitedHandshakeConfirmsAndASolicitedOneDoesNot() throws {

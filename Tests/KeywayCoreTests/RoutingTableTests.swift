@@ -52,6 +52,34 @@ import Testing
         #expect(table.contact(for: newcomer.id) != nil)
     }
 
+    /// A full bucket's replacement cache holds the newest ``DHTConfiguration/replacementCacheSize``
+    /// newcomers and never more; a bad contact is replaced by the newest of them.
+    @Test func replacementCacheKeepsTheNewestUpToItsSize() {
+        var small = configuration
+        small.replacementCacheSize = 3
+        var table = RoutingTable(ownID: own, configuration: small, now: .zero)
+        for n in 0..<8 { table.observe(contact(id(prefix: 0, UInt64(n)), n), responded: true, now: .zero) }
+        for n in 0..<8 { table.observe(contact(id(prefix: 5, UInt64(n)), 50 + n), responded: true, now: .zero) }
+        for n in 0..<20 {
+            table.observe(contact(id(prefix: 0, UInt64(100 + n)), 100 + n), responded: true, now: .zero)
+            #expect(table.buckets[0].replacements.count == min(n + 1, 3))
+        }
+        #expect(table.buckets[0].replacements.map(\.node.id) == (17..<20).map { id(prefix: 0, UInt64(100 + $0)) })
+        let victim = table.buckets[0].contacts[0].node
+        table.recordFailure(of: victim.id, at: victim.endpoint, now: .zero)
+        table.recordFailure(of: victim.id, at: victim.endpoint, now: .zero)
+        #expect(table.contact(for: victim.id) == nil)
+        #expect(table.contact(for: id(prefix: 0, 119)) != nil)
+
+        var none = configuration
+        none.replacementCacheSize = 0
+        var bare = RoutingTable(ownID: own, configuration: none, now: .zero)
+        for n in 0..<8 { bare.observe(contact(id(prefix: 0, UInt64(n)), n), responded: true, now: .zero) }
+        for n in 0..<8 { bare.observe(contact(id(prefix: 5, UInt64(n)), 50 + n), responded: true, now: .zero) }
+        bare.observe(contact(id(prefix: 0, 100), 100), responded: true, now: .zero)
+        #expect(bare.buckets[0].replacements.isEmpty)
+    }
+
     @Test func closestIsSortedByXORDistanceAndSkipsBadContacts() {
         var table = RoutingTable(ownID: own, configuration: configuration, now: .zero)
         var rng = SeededRandom(seed: 1)

@@ -1,3 +1,5 @@
+import Collections
+
 /// Sending queries and driving lookups and puts.
 extension DHTNode {
     /// Sends `query` to `endpoint`, remembering why; returns `false` when the node already has
@@ -16,6 +18,7 @@ extension DHTNode {
         if isMaintenance { pendingMaintenance += 1 }
         nextSerial += 1
         let deadline = now + configuration.queryTimeout
+        compactDeadlinesIfStale()
         pending[transactionID] = PendingQuery(destination: endpoint, expectedID: expectedID, purpose: purpose, deadline: deadline, serial: nextSerial, sentAt: now)
         deadlines.insert(Deadline(at: deadline, serial: nextSerial, transactionID: transactionID))
         if case .lookup = purpose { armStallWait(transactionID, serial: nextSerial, sentAt: now) }
@@ -35,11 +38,31 @@ extension DHTNode {
         return true
     }
 
+    /// Drops the deadlines of answered queries once they outnumber the live ones three to one.
+    /// An answer leaves its timeout (and stall wait) in ``deadlines`` until the time passes,
+    /// which costs nothing but memory: the heap's array keeps the capacity of the busiest
+    /// moment (a join's refreshes) for the node's life. The rebuilt heap holds exactly the live
+    /// entries, whose order is total (time, then serial), so no timer fires differently for a
+    /// live query; the node only stops waking at the stale ones. Amortised O(1) a query.
+    mutating func compactDeadlinesIfStale() {
+        guard deadlines.count >= Self.deadlineCompactionMinimum, deadlines.count > 4 * pending.count else { return }
+        let pending = pending
+        deadlines = Heap(deadlines.unordered.filter { pending[$0.transactionID]?.serial == $0.serial })
+    }
+
     /// Forgets the outstanding query `transactionID`, returning it.
     @discardableResult
     mutating func removePending(_ transactionID: UInt16) -> PendingQuery? {
         guard let query = pending.removeValue(forKey: transactionID) else { return nil }
         if query.purpose.isMaintenance { pendingMaintenance -= 1 }
+        // A dictionary keeps its capacity: one burst of queries (a join's refreshes) would
+        // hold its peak for the node's life. Rehash into a smaller one once it is mostly empty
+        // (amortised O(1): at least three quarters of the entries left since the last rehash).
+        if pending.capacity >= Self.pendingShrinkCapacity && pending.count * 8 <= pending.capacity {
+            var smaller = [UInt16: PendingQuery](minimumCapacity: pending.count * 2)
+            for (key, value) in pending { smaller[key] = value }
+            pending = smaller
+        }
         return query
     }
 

@@ -79,8 +79,9 @@ extension DHTNode {
             startLookup(target: target, purpose: .findNode, now: now)
         }
 
+        let republishAt = now + configuration.republishInterval
         for (target, entry) in published where entry.republishAt <= now {
-            published[target]?.republishAt = now + configuration.republishInterval
+            published[target]?.republishAt = republishAt
             startLookup(target: target, purpose: .putItem(entry.item), now: now)
         }
     }

@@ -22,7 +22,9 @@ public struct DHTNode: Sendable {
     /// SHA-1 of ``keyPair``'s public key.
     public let id: NodeID
     /// The limits this node obeys.
-    public let configuration: DHTConfiguration
+    public var configuration: DHTConfiguration { sharedConfiguration.value }
+    /// The one copy of ``configuration`` that the node and its tables share.
+    let sharedConfiguration: SharedDHTConfiguration
     /// The routing table.
     public internal(set) var routingTable: RoutingTable
     /// Items stored for others.
@@ -61,6 +63,12 @@ public struct DHTNode: Sendable {
 
     // Outstanding queries by transaction ID, and their deadlines in order.
     var pending: [UInt16: PendingQuery] = [:]
+    /// The capacity from which ``pending`` is rehashed smaller once it is mostly empty
+    /// (an implementation constant: memory, not protocol).
+    static let pendingShrinkCapacity = 64
+    /// The size from which stale entries are dropped from ``deadlines``
+    /// (``compactDeadlinesIfStale()``; an implementation constant: memory, not protocol).
+    static let deadlineCompactionMinimum = 64
     var deadlines = Heap<Deadline>()
     /// Queries outstanding for other purposes than lookups, seeds and puts (maintenance pings,
     /// repair puts, hand-overs), held under ``DHTConfiguration/pendingQueriesReservedForLookups``.
@@ -105,19 +113,20 @@ public struct DHTNode: Sendable {
         var rng = configuration.randomSeed.map { KeyedRandom(seed: $0) } ?? KeyedRandom(seed: seed)
         var kept = configuration
         kept.randomSeed = nil
-        self.configuration = kept
+        let shared = SharedDHTConfiguration(kept)
+        self.sharedConfiguration = shared
         self.tokens = WriteTokens(configuration: configuration, now: now, rng: &rng)
         self.rng = rng
-        self.routingTable = RoutingTable(ownID: id, configuration: configuration, now: now)
-        self.store = ItemStore(ownID: id, configuration: configuration)
-        self.peers = PeerStore(configuration: configuration)
+        self.routingTable = RoutingTable(ownID: id, shared: shared, now: now)
+        self.store = ItemStore(ownID: id, shared: shared)
+        self.peers = PeerStore(shared: shared)
         self.rateLimiter = QueryRateLimiter(configuration: configuration)
         self.egressBudget = EgressBudget(configuration: configuration, now: now)
         self.nextMaintenance = now + configuration.maintenanceInterval
         self.smoothedRTT = configuration.initialRoundTripEstimate
         self.handOffBudget = configuration.handOffBudgetPerInterval
-        self.observedVotes = ObservedAddressVotes(configuration: configuration)
-        self.recentDestinations = RecentDestinations(configuration: configuration, now: now)
+        self.observedVotes = ObservedAddressVotes(shared: shared)
+        self.recentDestinations = RecentDestinations(shared: shared, now: now)
     }
 
     // MARK: Polling

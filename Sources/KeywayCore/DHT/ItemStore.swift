@@ -51,12 +51,18 @@ public struct ItemStore: Sendable {
     /// Bytes currently held, as counted against ``DHTConfiguration/maximumStoredBytes``.
     public private(set) var byteCount = 0
     private let ownID: NodeID
-    private let configuration: DHTConfiguration
+    private let sharedConfiguration: SharedDHTConfiguration
+    private var configuration: DHTConfiguration { sharedConfiguration.value }
 
     /// An empty store for a node with `ownID`.
     public init(ownID: NodeID, configuration: DHTConfiguration) {
+        self.init(ownID: ownID, shared: SharedDHTConfiguration(configuration))
+    }
+
+    /// An empty store for a node with `ownID`, reading its limits from `shared`.
+    init(ownID: NodeID, shared: SharedDHTConfiguration) {
         self.ownID = ownID
-        self.configuration = configuration
+        self.sharedConfiguration = shared
     }
 
     /// Number of items held.
@@ -149,7 +155,8 @@ public struct ItemStore: Sendable {
     /// Extends the life of the item under `target` and makes it its owner's most recent.
     private mutating func refresh(_ target: NodeID, now: Instant) {
         guard let entry = entries[target] else { return }
-        entries[target]?.expires = now + configuration.itemLifetime
+        let expires = now + configuration.itemLifetime
+        entries[target]?.expires = expires
         touch(target, owner: entry.owner)
     }
 
@@ -203,10 +210,14 @@ public struct ItemStore: Sendable {
 /// BEP 5 peer storage for `announce_peer` / `get_peers`, bounded in both dimensions.
 public struct PeerStore: Sendable {
     private var peers: [NodeID: [(endpoint: Endpoint, expires: Instant)]] = [:]
-    private let configuration: DHTConfiguration
+    private let sharedConfiguration: SharedDHTConfiguration
+    private var configuration: DHTConfiguration { sharedConfiguration.value }
 
     /// An empty store.
-    public init(configuration: DHTConfiguration) { self.configuration = configuration }
+    public init(configuration: DHTConfiguration) { self.init(shared: SharedDHTConfiguration(configuration)) }
+
+    /// An empty store reading its limits from `shared`.
+    init(shared: SharedDHTConfiguration) { self.sharedConfiguration = shared }
 
     /// Records that `endpoint` serves `infoHash`. Ignored when the store is full of other hashes.
     /// One address holds at most ``DHTConfiguration/maximumPeersPerInfoHashPerAddress`` of an

@@ -23,10 +23,14 @@ struct ObservedAddressVotes: Sendable {
     typealias Voter = NetworkKey
 
     private var votes: OrderedDictionary<Voter, Endpoint> = [:]
-    private let configuration: DHTConfiguration
+    private let sharedConfiguration: SharedDHTConfiguration
+    private var configuration: DHTConfiguration { sharedConfiguration.value }
 
     /// No votes yet.
-    init(configuration: DHTConfiguration) { self.configuration = configuration }
+    init(configuration: DHTConfiguration) { self.init(shared: SharedDHTConfiguration(configuration)) }
+
+    /// No votes yet; the limits are read from `shared`.
+    init(shared: SharedDHTConfiguration) { self.sharedConfiguration = shared }
 
     /// Voters currently remembered.
     var voterCount: Int { votes.count }
@@ -48,8 +52,10 @@ struct ObservedAddressVotes: Sendable {
         guard !observed.address.isUnspecified, observed.port != 0 else { return nil }
         let voter = voter(for: source)
         votes.removeValue(forKey: voter)
+        // Make room before inserting, so the table never holds one over its limit (which would
+        // double its storage for good).
+        while votes.count >= max(1, configuration.observedAddressReportLimit) { votes.removeFirst() }
         votes[voter] = observed
-        while votes.count > max(1, configuration.observedAddressReportLimit) { votes.removeFirst() }
         guard observed != current else { return nil }
         let count = votes.values.reduce(0) { $0 + ($1 == observed ? 1 : 0) }
         return count >= max(1, configuration.observedAddressQuorum) ? observed : nil

@@ -64,18 +64,26 @@ public struct RoutingTable: Sendable {
     /// This node's ID, the centre of the table.
     public let ownID: NodeID
     /// The limits the table obeys.
-    public let configuration: DHTConfiguration
+    public var configuration: DHTConfiguration { sharedConfiguration.value }
+    private let sharedConfiguration: SharedDHTConfiguration
     /// The buckets, from farthest (prefix length 0) to the one containing our own ID.
     public private(set) var buckets: [Bucket]
     /// The ID of the live contact at each endpoint (one contact per endpoint).
     private var idAtEndpoint: [Endpoint: NodeID] = [:]
-    /// Live contacts per routing prefix (``DHTConfiguration/routingContactsPerPrefix``).
-    private var contactsPerPrefix: [AddressPrefix: Int] = [:]
+    // The live contacts per routing prefix (``DHTConfiguration/routingContactsPerPrefix``) are
+    // counted by a scan when a newcomer asks to enter, not kept in a dictionary: that
+    // dictionary cost about 4 KiB a node (a third of the table) to save a scan of at most a
+    // few hundred contacts on the rare path where a new contact could enter.
 
     /// An empty table around `ownID`.
     public init(ownID: NodeID, configuration: DHTConfiguration, now: Instant) {
+        self.init(ownID: ownID, shared: SharedDHTConfiguration(configuration), now: now)
+    }
+
+    /// An empty table around `ownID`, reading its limits from `shared`.
+    init(ownID: NodeID, shared: SharedDHTConfiguration, now: Instant) {
         self.ownID = ownID
-        self.configuration = configuration
+        self.sharedConfiguration = shared
         self.buckets = [Bucket(lastChanged: now)]
     }
 
@@ -344,7 +352,7 @@ public struct RoutingTable: Sendable {
         if configuration.routingLimitsExemptLocalNetworks && endpoint.address.isLocalNetwork { return true }
         let prefix = routingPrefix(of: endpoint.address)
         let freed = replaced.map { routingPrefix(of: $0.address) == prefix } ?? false ? 1 : 0
-        if (contactsPerPrefix[prefix] ?? 0) - freed >= configuration.routingContactsPerPrefix { return false }
+        if contacts(inPrefix: prefix) - freed >= configuration.routingContactsPerPrefix { return false }
         guard checkingBucket else { return true }
         let inBucket = buckets[index].contacts.reduce(0) { $0 + (routingPrefix(of: $1.node.endpoint.address) == prefix ? 1 : 0) }
         return inBucket - freed < configuration.routingContactsPerPrefixPerBucket
@@ -357,25 +365,33 @@ public struct RoutingTable: Sendable {
         indexContact(contact.node)
     }
 
+    /// Live contacts whose routing prefix is `prefix`, over the whole table.
+    private func contacts(inPrefix prefix: AddressPrefix) -> Int {
+        var count = 0
+        for bucket in buckets {
+            for contact in bucket.contacts where routingPrefix(of: contact.node.endpoint.address) == prefix { count += 1 }
+        }
+        return count
+    }
+
     private mutating func indexContact(_ node: NodeContact) {
         idAtEndpoint[node.endpoint] = node.id
-        contactsPerPrefix[routingPrefix(of: node.endpoint.address), default: 0] += 1
     }
 
     private mutating func unindexContact(_ node: NodeContact) {
         if idAtEndpoint[node.endpoint] == node.id { idAtEndpoint.removeValue(forKey: node.endpoint) }
-        let prefix = routingPrefix(of: node.endpoint.address)
-        if let count = contactsPerPrefix[prefix] {
-            if count <= 1 { contactsPerPrefix.removeValue(forKey: prefix) } else { contactsPerPrefix[prefix] = count - 1 }
-        }
     }
 
     private mutating func addReplacement(_ contact: Contact, to index: Int) {
         buckets[index].replacements.removeAll { $0.node.id == contact.node.id }
-        buckets[index].replacements.append(contact)
-        if buckets[index].replacements.count > configuration.replacementCacheSize {
-            buckets[index].replacements.removeFirst()
+        // Make room before appending, so the array never holds more than the cache size: one
+        // over it would double its capacity for good (the table's largest single cost).
+        let limit = max(0, configuration.replacementCacheSize)
+        guard limit > 0 else { return }
+        if buckets[index].replacements.count >= limit {
+            buckets[index].replacements.removeFirst(buckets[index].replacements.count - limit + 1)
         }
+        buckets[index].replacements.append(contact)
     }
 
     private mutating func removeReplacement(id: NodeID, from index: Int) {
