@@ -62,7 +62,6 @@ extension NodeEngine {
                     return
                 }
                 lastSocketReopenAt = clock.now()
-                socketReopens += 1
                 logger.notice("the socket is open again", metadata: ["endpoint": "\(boundEndpoint)"])
                 drain(flush: true)
             case let .failure(error):

@@ -41,9 +41,8 @@ final class NodeEngine: ChannelInboundHandler {
     /// Whether the socket's read slots were grown for transport datagrams (see
     /// ``growReadSlotsForTransport(_:)``).
     var transportReadSlots = false
-    /// Times the socket was opened again after it closed under the running node, when it last
-    /// was, and how many closes in a row followed a reopen closely (see NodeEngine+Socket.swift).
-    var socketReopens = 0
+    /// When the socket was last opened again after it closed under the running node, and how
+    /// many closes in a row followed a reopen closely (see NodeEngine+Socket.swift).
     var lastSocketReopenAt: Instant?
     var socketReopenAttempt = 0
     /// The source of the datagram read last, as the core sees it and as NIO gave it: most

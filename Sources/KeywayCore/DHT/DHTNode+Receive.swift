@@ -291,8 +291,10 @@ extension DHTNode {
     /// BEP 42: believe an external endpoint once a quorum of distinct source networks reports
     /// it (``ObservedAddressVotes``).
     private mutating func recordObservedEndpoint(_ endpoint: Endpoint, reportedFrom source: Endpoint) {
-        defer { classifyNAT() }
-        guard let believed = observedVotes.record(endpoint, from: source, current: externalEndpoint) else { return }
+        let (believed, changed) = observedVotes.record(endpoint, from: source, current: externalEndpoint)
+        // The classification reads only the reports: a voter repeating itself changes nothing.
+        defer { if changed { classifyNAT() } }
+        guard let believed else { return }
         externalEndpoint = believed
         events.append(.externalEndpointChanged(believed))
         externalEndpointBelieved()

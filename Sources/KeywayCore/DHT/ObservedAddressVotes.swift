@@ -46,18 +46,24 @@ struct ObservedAddressVotes: Sendable {
             localPerEndpoint: configuration.observedAddressVotesExemptLocalNetworks)
     }
 
-    /// Records that `source` sees us at `observed`; returns `observed` when it has just reached
-    /// the quorum and differs from `current` (the endpoint believed so far), `nil` otherwise.
-    mutating func record(_ observed: Endpoint, from source: Endpoint, current: Endpoint?) -> Endpoint? {
-        guard !observed.address.isUnspecified, observed.port != 0 else { return nil }
+    /// Records that `source` sees us at `observed`. `believed` is `observed` when it has just
+    /// reached the quorum and differs from `current` (the endpoint believed so far), `nil`
+    /// otherwise; `changed` says whether the reports changed at all (a new voter, a new report,
+    /// a voter forgotten), which a voter repeating itself does not.
+    mutating func record(_ observed: Endpoint, from source: Endpoint, current: Endpoint?) -> (believed: Endpoint?, changed: Bool) {
+        guard !observed.address.isUnspecified, observed.port != 0 else { return (nil, false) }
         let voter = voter(for: source)
-        votes.removeValue(forKey: voter)
+        let previous = votes.removeValue(forKey: voter)
+        var changed = previous != observed
         // Make room before inserting, so the table never holds one over its limit (which would
         // double its storage for good).
-        while votes.count >= max(1, configuration.observedAddressReportLimit) { votes.removeFirst() }
+        while votes.count >= max(1, configuration.observedAddressReportLimit) {
+            votes.removeFirst()
+            changed = true
+        }
         votes[voter] = observed
-        guard observed != current else { return nil }
+        guard observed != current else { return (nil, changed) }
         let count = votes.values.reduce(0) { $0 + ($1 == observed ? 1 : 0) }
-        return count >= max(1, configuration.observedAddressQuorum) ? observed : nil
+        return (count >= max(1, configuration.observedAddressQuorum) ? observed : nil, changed)
     }
 }

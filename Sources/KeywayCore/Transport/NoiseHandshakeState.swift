@@ -332,7 +332,7 @@ public struct NoiseHandshakeState: Sendable {
     }
 
     /// The public key of a 32-byte X25519 secret key.
-    private static func publicKey(of secretKey: SecureBytes, _ what: String) throws(NoiseError) -> [UInt8] {
+    static func publicKey(of secretKey: SecureBytes, _ what: String) throws(NoiseError) -> [UInt8] {
         guard secretKey.count == Noise.dhLength else { throw .invalidKeyLength(what: what, actual: secretKey.count) }
         do {
             return try X25519.publicKey(forSecretKey: secretKey)

@@ -11,14 +11,7 @@ public struct NoiseStaticKeyPair: Sendable {
     /// The pair of `secretKey`. Throws ``NoiseError/invalidKeyLength(what:actual:)`` unless it
     /// is 32 bytes.
     public init(secretKey: SecureBytes) throws(NoiseError) {
-        guard secretKey.count == Noise.dhLength else {
-            throw .invalidKeyLength(what: "Noise static secret key", actual: secretKey.count)
-        }
-        do {
-            publicKey = try X25519.publicKey(forSecretKey: secretKey)
-        } catch {
-            throw .invalidKeyLength(what: "Noise static secret key", actual: secretKey.count)
-        }
+        publicKey = try NoiseHandshakeState.publicKey(of: secretKey, "Noise static secret key")
         self.secretKey = secretKey
     }
 

@@ -258,13 +258,19 @@ struct StreamConnection: Sendable {
         guard localMaxData - dataConsumed < receiveWindow / 2 else { return }
         if let now {
             if let last = lastCreditRaiseAt, receiveWindow < limits.sessionWindow,
-               (now - last).nanosecondsClamped < limits.windowGrowthRTTs.multipliedReportingOverflow(by: rtt.smoothed).partialValue {
+               (now - last).nanosecondsClamped < Self.saturatingProduct(limits.windowGrowthRTTs, rtt.smoothed) {
                 receiveWindow = min(receiveWindow.multipliedReportingOverflow(by: 2).overflow ? .max : receiveWindow * 2, limits.sessionWindow)
             }
             lastCreditRaiseAt = now
         }
         localMaxData = min(dataConsumed + receiveWindow, TransportSpec.maximumVarint)
         needsMaxData = true
+    }
+
+    /// `a * b`, or `Int64.max` where that overflows (both are non-negative here).
+    private static func saturatingProduct(_ a: Int64, _ b: Int64) -> Int64 {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? .max : product
     }
 
     /// Forgets stream `number`, returning its unconsumed received bytes to the session credit.
